@@ -1,0 +1,1 @@
+"""CALL-E serving: command line, settings and the local Triton launcher."""
