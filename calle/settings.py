@@ -6,6 +6,7 @@ build the classes directly with keyword overrides) when a command starts.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field
@@ -47,3 +48,49 @@ def triton_settings(**overrides: object) -> TritonSettings:
     ``None`` values are dropped so that an unset CLI flag never hides an environment variable.
     """
     return TritonSettings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+class GatewaySettings(BaseSettings):
+    """The HTTP/gRPC gateway in front of Triton."""
+
+    model_config = SettingsConfigDict(env_prefix="CALLE_", extra="ignore")
+
+    http_host: str = Field("127.0.0.1", description="Interface the HTTP and gRPC servers bind.")
+    http_port: int = Field(8080, description="HTTP port (API, web page, /metrics).")
+    grpc_port: int = Field(50051, description="gRPC port.")
+    triton_host: str = Field("127.0.0.1", description="Host of Triton.")
+    triton_grpc_port: int = Field(8001, description="Triton gRPC port (inference).")
+    triton_http_port: int = Field(8000, description="Triton HTTP port.")
+    max_concurrency: int = Field(32, ge=1, description="Requests served at once; more get 429.")
+    max_request_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest request body.")
+    summary_timeout_s: float = Field(60.0, gt=0, description="Deadline of one summary.")
+    image_timeout_s: float = Field(300.0, gt=0, description="Deadline of one image.")
+    burst_gap_minutes: float = Field(120.0, gt=0, description="Silence that ends a burst.")
+    cors_origins: str = Field("", description="Comma-separated allowed origins; empty = closed.")
+    api_keys: str = Field("", description="Comma-separated API keys; empty = no key needed.")
+    log_level: str = Field("INFO", description="Logging level.")
+
+    @property
+    def burst_gap(self) -> timedelta:
+        """The silence that ends a conversation."""
+        return timedelta(minutes=self.burst_gap_minutes)
+
+    @property
+    def triton_grpc_url(self) -> str:
+        """``host:port`` of Triton's gRPC endpoint."""
+        return f"{self.triton_host}:{self.triton_grpc_port}"
+
+    @property
+    def api_key_set(self) -> frozenset[str]:
+        """The configured API keys."""
+        return frozenset(k.strip() for k in self.api_keys.split(",") if k.strip())
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """The allowed CORS origins."""
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+
+def gateway_settings(**overrides: object) -> GatewaySettings:
+    """Read gateway settings from the environment; keyword overrides (CLI flags) win."""
+    return GatewaySettings(**{k: v for k, v in overrides.items() if v is not None})

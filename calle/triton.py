@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -71,9 +72,13 @@ class TritonInstall:
     def environment(self) -> dict[str, str]:
         """Environment for the server process."""
         env = dict(os.environ)
-        env["LD_LIBRARY_PATH"] = os.pathsep.join(
-            p for p in (str(self.lib_dir), env.get("LD_LIBRARY_PATH", "")) if p
-        )
+        # The stub links libpython3.X dynamically; it must load the library of the interpreter
+        # whose standard library it then imports (a pyenv build next to the distribution's
+        # Python otherwise mixes two patch releases and C extensions fail to load).
+        libdir = sysconfig.get_config_var("LIBDIR") or ""
+        own_libpython = Path(libdir, sysconfig.get_config_var("LDLIBRARY") or "").is_file()
+        paths = (str(self.lib_dir), libdir if own_libpython else "", env.get("LD_LIBRARY_PATH", ""))
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(p for p in paths if p)
         env["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", "")))
         # The Python models run ONNX Runtime and torch; one intra-op thread per instance keeps
         # several instances from oversubscribing the cores (each instance is its own process).

@@ -1,0 +1,370 @@
+"""Export a diffusers Stable Diffusion 1.x/2.x pipeline into the served model repository.
+
+Three ONNX graphs (text encoder, UNet, VAE decoder) go next to their Triton model folders, and
+the ``diffusion`` model's folder gets what its scheduler loop needs (tokenizer, scheduler config,
+``pipeline.json``). Every graph is compared with the PyTorch module it came from on shapes and
+contents other than the traced ones; the caller writes the report and enforces the tolerances.
+
+Graph inputs and outputs stay float32 even with ``fp16=True``: the fp16 weights and arithmetic
+sit inside the graph behind casts (like ``keep_io_types`` in ONNX float16 converters), so the
+Triton configs, the BLS calls and the NGC onnxruntime backend see the same tensors either way.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from diffusers import StableDiffusionPipeline
+from torch.export import Dim
+from tqdm.auto import tqdm
+
+from export.onnx_graph import export_graph
+from export.parity import ParityResult
+from model_repository.diffusion_pipeline import (
+    PIPELINE_FILE,
+    SCHEDULER_DIR,
+    TEXT_ENCODER_INPUT,
+    TEXT_ENCODER_OUTPUT,
+    TOKENIZER_DIR,
+    UNET_INPUTS,
+    UNET_OUTPUT,
+    VAE_DECODER_INPUT,
+    VAE_DECODER_OUTPUT,
+    PipelineSpec,
+)
+from model_repository.onnx_session import create_session
+
+log = logging.getLogger(__name__)
+
+GRAPH_FILE = "model.onnx"
+DEFAULT_SCHEDULER = "dpmsolver++"
+DEFAULT_GUIDANCE_SCALE = 7.5
+
+# Max abs difference allowed between ONNX Runtime and the float32 PyTorch module, per graph:
+# (float32 graph, float16 graph). Outputs are O(1) (layer-normed text states, unit-variance
+# noise, images in [-1, 1]); float32 graphs were seen within ~1e-5 (tiny preset), so 1e-3 still
+# flags any translation error (the legacy exporter's BART was off by 3.2). Float16 graphs carry
+# fp16 rounding through every layer (~5e-3 on the tiny preset); CLIP's text states reach ~30 in
+# a few dims, where one fp16 step is 0.016, hence the looser text and VAE bounds.
+TOLERANCES: dict[str, tuple[float, float]] = {
+    "text_encoder": (1e-3, 1e-1),
+    "unet": (1e-3, 5e-2),
+    "vae_decoder": (2e-3, 1e-1),
+}
+
+
+class UnsupportedPipelineError(ValueError):
+    """The checkpoint uses a feature the exported graphs or the runtime loop do not model."""
+
+
+class TextEncoderGraph(torch.nn.Module):
+    """``input_ids`` -> ``last_hidden_state`` (float32), as the SD pipelines call the encoder."""
+
+    def __init__(self, text_encoder: torch.nn.Module) -> None:
+        super().__init__()
+        self.text_encoder = text_encoder
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Run the encoder; the cast is a no-op for float32 weights."""
+        return self.text_encoder(input_ids, return_dict=False)[0].float()
+
+
+class UNetGraph(torch.nn.Module):
+    """Noise prediction with a per-sample float timestep, so Triton can batch any steps."""
+
+    def __init__(self, unet: torch.nn.Module) -> None:
+        super().__init__()
+        self.unet = unet
+
+    def forward(
+        self, sample: torch.Tensor, timestep: torch.Tensor, encoder_hidden_states: torch.Tensor
+    ) -> torch.Tensor:
+        """Predict the noise; float32 in and out whatever the weights' precision."""
+        dtype = self.unet.dtype  # the timestep stays float32: fp16 would round 999.5 etc.
+        return self.unet(
+            sample.to(dtype), timestep, encoder_hidden_states.to(dtype), return_dict=False
+        )[0].float()
+
+
+class VaeDecoderGraph(torch.nn.Module):
+    """Latents (already divided by the scaling factor, as diffusers does) -> images in [-1, 1]."""
+
+    def __init__(self, vae: torch.nn.Module) -> None:
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, latent_sample: torch.Tensor) -> torch.Tensor:
+        """Decode; float32 in and out whatever the weights' precision."""
+        return self.vae.decode(latent_sample.to(self.vae.dtype), return_dict=False)[0].float()
+
+
+@dataclass
+class _Graph:
+    """One graph to export: its module wrapper, example inputs and parity inputs."""
+
+    name: str
+    wrap: type[torch.nn.Module]
+    module: torch.nn.Module
+    input_names: tuple[str, ...]
+    output_name: str
+    trace_args: tuple[torch.Tensor, ...]
+    dynamic_shapes: dict[str, dict[int, Any]]
+    parity_args: list[tuple[torch.Tensor, ...]]
+
+
+def export_diffusion(
+    source: str | Path,
+    repository: Path,
+    *,
+    fp16: bool = False,
+    default_steps: int = 25,
+    progress: bool = True,
+) -> list[ParityResult]:
+    """Export a Stable Diffusion pipeline's graphs and runtime files into ``repository``.
+
+    Args:
+        source: Hub id or local directory of a diffusers ``StableDiffusionPipeline``.
+        repository: The served model repository; writes ``text_encoder/1/model.onnx``,
+            ``unet/1/model.onnx``, ``vae_decoder/1/model.onnx`` and ``diffusion/1/{tokenizer/,
+            scheduler/scheduler_config.json, pipeline.json}``. Graphs over 2 GB get their
+            weights in ``model.onnx.data`` beside them.
+        fp16: Store weights and compute in float16 (for GPU serving); inputs and outputs stay
+            float32. Parity is then checked against the float32 modules with looser tolerances.
+        default_steps: Denoising steps of a request that names none.
+        progress: Show a progress bar over the graphs.
+
+    Returns:
+        One parity result per graph (see :func:`check_diffusion_parity`); the caller writes the
+        report and calls ``require_parity``.
+    """
+    pipeline = load_pipeline(source)
+    spec = _pipeline_spec(pipeline, str(source), fp16=fp16, default_steps=default_steps)
+    runtime_dir = repository / "diffusion" / "1"
+    pipeline.tokenizer.save_pretrained(runtime_dir / TOKENIZER_DIR)
+    pipeline.scheduler.save_config(runtime_dir / SCHEDULER_DIR)
+    spec.save(runtime_dir / PIPELINE_FILE)
+    log.info("wrote diffusion runtime files to %s", runtime_dir)
+
+    graphs = _graphs(pipeline, spec)
+    for graph in tqdm(graphs, desc="diffusion export", unit="graph", disable=not progress):
+        log.info("exporting %s%s", graph.name, " (fp16)" if fp16 else "")
+        # A float16 copy keeps the float32 module intact as the parity reference.
+        module = copy.deepcopy(graph.module).half() if fp16 else graph.module
+        export_graph(
+            graph.wrap(module),
+            graph.trace_args,
+            _graph_path(repository, graph.name),
+            input_names=graph.input_names,
+            output_names=(graph.output_name,),
+            dynamic_shapes=graph.dynamic_shapes,
+        )
+    return check_diffusion_parity(pipeline, repository)
+
+
+def load_pipeline(source: str | Path) -> StableDiffusionPipeline:
+    """Load a float32 pipeline without its safety checker, refusing what export cannot model.
+
+    Raises:
+        UnsupportedPipelineError: Not a plain SD 1.x/2.x text-to-image pipeline.
+    """
+    pipeline = StableDiffusionPipeline.from_pretrained(
+        source,
+        dtype=torch.float32,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+    _check_supported(pipeline)
+    return pipeline
+
+
+def check_diffusion_parity(
+    pipeline: StableDiffusionPipeline, repository: Path
+) -> list[ParityResult]:
+    """Compare the exported graphs in ``repository`` with ``pipeline``'s float32 modules.
+
+    Each graph runs on inputs other than the traced ones (other batch sizes, spatial sizes,
+    token contents and timesteps); tolerances are :data:`TOLERANCES`, picked by the precision
+    recorded in ``pipeline.json``.
+    """
+    spec = PipelineSpec.load(repository / "diffusion" / "1" / PIPELINE_FILE)
+    column = 1 if spec.dtype == "float16" else 0
+    results = []
+    for graph in _graphs(pipeline, spec):
+        result = ParityResult(graph.name, TOLERANCES[graph.name][column])
+        session = create_session(
+            _graph_path(repository, graph.name), intra_op_threads=os.cpu_count() or 1
+        )
+        reference = graph.wrap(graph.module).eval()
+        for args in graph.parity_args:
+            with torch.no_grad():
+                expected = reference(*args).numpy()
+            feeds = {name: a.numpy() for name, a in zip(graph.input_names, args, strict=True)}
+            actual = session.run([graph.output_name], feeds)[0]
+            shapes = {name: list(feeds[name].shape) for name in graph.input_names}
+            case = result.add(shapes, [expected], [actual])
+            log.info("parity %s %s: max abs diff %.3g", graph.name, shapes, case.max_abs_diff)
+        results.append(result)
+    return results
+
+
+def _graph_path(repository: Path, name: str) -> Path:
+    return repository / name / "1" / GRAPH_FILE
+
+
+def _check_supported(pipeline: StableDiffusionPipeline) -> None:
+    unet, vae, text_encoder = pipeline.unet, pipeline.vae, pipeline.text_encoder
+    problems = []
+    if unet.config.time_cond_proj_dim is not None:
+        problems.append("the UNet takes a guidance embedding (LCM-style time_cond_proj_dim)")
+    if unet.config.addition_embed_type is not None:
+        problems.append(f"the UNet needs added conditions ({unet.config.addition_embed_type})")
+    if unet.config.in_channels != vae.config.latent_channels:
+        problems.append(
+            f"the UNet takes {unet.config.in_channels} channels, not the VAE's "
+            f"{vae.config.latent_channels} (inpainting/depth checkpoints)"
+        )
+    if getattr(text_encoder.config, "use_attention_mask", False):
+        problems.append("the text encoder needs an attention mask")
+    if getattr(vae.config, "shift_factor", None) is not None:
+        problems.append("the VAE has a latent shift factor")
+    max_positions = text_encoder.config.max_position_embeddings
+    if pipeline.tokenizer.model_max_length > max_positions:
+        problems.append(
+            f"the tokenizer pads to {pipeline.tokenizer.model_max_length} tokens but the text "
+            f"encoder reads at most {max_positions}"
+        )
+    if problems:
+        raise UnsupportedPipelineError(
+            "not a plain Stable Diffusion 1.x/2.x text-to-image pipeline: " + "; ".join(problems)
+        )
+
+
+def _pipeline_spec(
+    pipeline: StableDiffusionPipeline, source: str, *, fp16: bool, default_steps: int
+) -> PipelineSpec:
+    unet, factor = pipeline.unet, pipeline.vae_scale_factor
+    sample = unet.config.sample_size
+    latent_height, latent_width = (sample, sample) if isinstance(sample, int) else sample
+    height, width = latent_height * factor, latent_width * factor
+    return PipelineSpec(
+        default_height=height,
+        default_width=width,
+        size_multiple=factor * 2**unet.num_upsamplers,
+        max_size=2 * max(height, width),
+        latent_channels=unet.config.in_channels,
+        vae_scale_factor=factor,
+        vae_scaling_factor=float(pipeline.vae.config.scaling_factor),
+        text_max_length=int(pipeline.tokenizer.model_max_length),
+        hidden_size=int(pipeline.text_encoder.config.hidden_size),
+        default_steps=default_steps,
+        default_guidance_scale=DEFAULT_GUIDANCE_SCALE,
+        default_scheduler=DEFAULT_SCHEDULER,
+        dtype="float16" if fp16 else "float32",
+        source=source,
+    )
+
+
+def _graphs(pipeline: StableDiffusionPipeline, spec: PipelineSpec) -> list[_Graph]:
+    """Tracing and parity inputs: parity uses other batch sizes, sizes and contents.
+
+    Traced with batch 2 at the default latent size; checked at batch 1 (default size) and
+    batch 3 at a smaller, non-square size, so neither dim can have been baked in.
+    """
+    gen = torch.Generator().manual_seed(0)
+    batch = Dim("batch", min=1)
+    length = spec.text_max_length
+    vocab = pipeline.text_encoder.config.vocab_size
+    channels = spec.latent_channels
+    height = spec.default_height // spec.vae_scale_factor
+    width = spec.default_width // spec.vae_scale_factor
+    step = spec.size_multiple // spec.vae_scale_factor  # the UNet's down-sampling factor
+    small_h, small_w = max(step, height // 2 // step * step), width // 2 // step * step + step
+    cross = pipeline.unet.config.cross_attention_dim
+
+    def ids(rows: int, tokens: int) -> torch.Tensor:
+        return torch.randint(0, vocab, (rows, tokens), generator=gen)
+
+    def noise(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=gen)
+
+    def timesteps(*values: float) -> torch.Tensor:
+        return torch.tensor(values, dtype=torch.float32)
+
+    prompts = ["친구들이 부산 바다 앞에서 함께 웃고 있는 따뜻한 그림", ""]
+    tokenized = pipeline.tokenizer(
+        prompts, padding="max_length", max_length=length, truncation=True, return_tensors="pt"
+    ).input_ids
+    return [
+        _Graph(
+            name="text_encoder",
+            wrap=TextEncoderGraph,
+            module=pipeline.text_encoder,
+            input_names=(TEXT_ENCODER_INPUT,),
+            output_name=TEXT_ENCODER_OUTPUT,
+            trace_args=(tokenized,),
+            dynamic_shapes={
+                TEXT_ENCODER_INPUT: {
+                    0: batch,
+                    1: Dim(
+                        "sequence", min=1, max=pipeline.text_encoder.config.max_position_embeddings
+                    ),
+                }
+            },
+            parity_args=[(tokenized[:1],), (ids(3, length),), (ids(2, max(1, length // 4)),)],
+        ),
+        _Graph(
+            name="unet",
+            wrap=UNetGraph,
+            module=pipeline.unet,
+            input_names=UNET_INPUTS,
+            output_name=UNET_OUTPUT,
+            trace_args=(
+                noise(2, channels, height, width),
+                timesteps(999, 1),
+                noise(2, length, cross),
+            ),
+            dynamic_shapes={
+                UNET_INPUTS[0]: {
+                    0: batch,
+                    2: step * Dim("latent_height", min=1),
+                    3: step * Dim("latent_width", min=1),
+                },
+                UNET_INPUTS[1]: {0: batch},
+                UNET_INPUTS[2]: {0: batch, 1: Dim("sequence", min=1)},
+            },
+            parity_args=[
+                (noise(1, channels, height, width), timesteps(981), noise(1, length, cross)),
+                (
+                    noise(3, channels, small_h, small_w),
+                    timesteps(0.5, 500.25, 999),
+                    noise(3, length, cross),
+                ),
+            ],
+        ),
+        _Graph(
+            name="vae_decoder",
+            wrap=VaeDecoderGraph,
+            module=pipeline.vae,
+            input_names=(VAE_DECODER_INPUT,),
+            output_name=VAE_DECODER_OUTPUT,
+            trace_args=(noise(2, channels, height, width),),
+            dynamic_shapes={
+                VAE_DECODER_INPUT: {
+                    0: batch,
+                    2: Dim("latent_height", min=1),
+                    3: Dim("latent_width", min=1),
+                }
+            },
+            parity_args=[
+                (noise(1, channels, height, width),),
+                (noise(3, channels, small_h, small_w),),
+            ],
+        ),
+    ]

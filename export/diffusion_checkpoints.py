@@ -1,0 +1,184 @@
+"""Random-weight Stable Diffusion 1.x checkpoints for tests (tiny) and CPU benchmarks (small).
+
+No model hub is reachable from CI, so the image path is exercised on checkpoints built here: real
+diffusers/transformers architectures (CLIP text encoder, conditional UNet, KL autoencoder) with
+random weights from a fixed seed, a Korean byte-level BPE tokenizer, and Stable Diffusion 1.5's
+scheduler settings, saved with ``save_pretrained`` so that export loads them exactly like a hub
+checkpoint. The images mean nothing; they only have to be deterministic, finite, and different
+for different prompts and seeds.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+from transformers import CLIPTextConfig, CLIPTextModel
+
+from export.korean_tokenizer import train_byte_level_bpe
+
+log = logging.getLogger(__name__)
+
+BOS_TOKEN = "<|startoftext|>"
+EOS_TOKEN = "<|endoftext|>"
+TEXT_MAX_LENGTH = 77  # CLIP's context; the pipelines pad every prompt to it.
+# With default init the cross-attention output is small next to the residual stream, so two
+# different prompts gave images only ~32 dB apart (seeds: ~13 dB). A gain of 4 on the attention
+# output projection brings prompts to ~23 dB apart without saturating the images, so tests can
+# tell a dropped or swapped prompt from numerical noise.
+CROSS_ATTENTION_GAIN = 4.0
+
+
+@dataclass(frozen=True)
+class _Preset:
+    """Sizes of one random checkpoint."""
+
+    vocab_size: int
+    text_hidden: int
+    text_layers: int
+    text_heads: int
+    unet_channels: tuple[int, ...]
+    unet_layers_per_block: int
+    unet_heads: int
+    latent_size: int
+    vae_channels: tuple[int, ...]
+    norm_groups: int
+
+
+# Tiny: 64x64 images from 8x8 latents (four VAE blocks keep the real scale factor of 8), so the
+# whole export + parity run takes seconds. Small: 256x256 images with a UNet big enough that it
+# dominates CPU time like a real one does, for benchmarks.
+TINY = _Preset(
+    vocab_size=1000,
+    text_hidden=32,
+    text_layers=2,
+    text_heads=4,
+    unet_channels=(32, 64),
+    unet_layers_per_block=1,
+    unet_heads=4,
+    latent_size=8,
+    vae_channels=(8, 8, 16, 16),
+    norm_groups=8,
+)
+SMALL = _Preset(
+    vocab_size=2000,
+    text_hidden=256,
+    text_layers=4,
+    text_heads=4,
+    unet_channels=(64, 128, 256),
+    unet_layers_per_block=2,
+    unet_heads=8,
+    latent_size=32,
+    vae_channels=(32, 64, 64, 64),
+    norm_groups=32,
+)
+
+
+def build_tiny_diffusion(dest: Path, seed: int = 0) -> Path:
+    """Save a tiny random Stable Diffusion 1.x pipeline (64x64 images) to ``dest``.
+
+    Args:
+        dest: Output directory (``StableDiffusionPipeline.save_pretrained`` layout).
+        seed: Seed of the random weights.
+
+    Returns:
+        ``dest``.
+    """
+    return _build(TINY, dest, seed)
+
+
+def build_small_diffusion(dest: Path, seed: int = 0) -> Path:
+    """Save a small random Stable Diffusion 1.x pipeline (256x256 images) to ``dest``.
+
+    Args:
+        dest: Output directory (``StableDiffusionPipeline.save_pretrained`` layout).
+        seed: Seed of the random weights.
+
+    Returns:
+        ``dest``.
+    """
+    return _build(SMALL, dest, seed)
+
+
+def _amplify_cross_attention(unet: UNet2DConditionModel, gain: float) -> None:
+    with torch.no_grad():
+        for name, module in unet.named_modules():
+            if name.endswith("attn2"):  # diffusers' name for the cross-attention of a block
+                module.to_out[0].weight.mul_(gain)
+
+
+def _build(preset: _Preset, dest: Path, seed: int) -> Path:
+    tokenizer = train_byte_level_bpe(
+        vocab_size=preset.vocab_size,
+        special_tokens=[BOS_TOKEN, EOS_TOKEN],
+        bos_token=BOS_TOKEN,
+        eos_token=EOS_TOKEN,
+        pad_token=EOS_TOKEN,  # CLIP pads with its end token, and so do the SD pipelines.
+        model_max_length=TEXT_MAX_LENGTH,
+    )
+    torch.manual_seed(seed)
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=preset.text_hidden,
+            intermediate_size=4 * preset.text_hidden,
+            projection_dim=preset.text_hidden,
+            num_hidden_layers=preset.text_layers,
+            num_attention_heads=preset.text_heads,
+            max_position_embeddings=TEXT_MAX_LENGTH,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+    )
+    blocks = len(preset.unet_channels)
+    unet = UNet2DConditionModel(
+        sample_size=preset.latent_size,
+        in_channels=4,
+        out_channels=4,
+        block_out_channels=preset.unet_channels,
+        layers_per_block=preset.unet_layers_per_block,
+        down_block_types=("CrossAttnDownBlock2D",) * (blocks - 1) + ("DownBlock2D",),
+        up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * (blocks - 1),
+        cross_attention_dim=preset.text_hidden,
+        attention_head_dim=preset.unet_heads,
+        norm_num_groups=preset.norm_groups,
+    )
+    _amplify_cross_attention(unet, CROSS_ATTENTION_GAIN)
+    vae = AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        block_out_channels=preset.vae_channels,
+        down_block_types=("DownEncoderBlock2D",) * len(preset.vae_channels),
+        up_block_types=("UpDecoderBlock2D",) * len(preset.vae_channels),
+        layers_per_block=1,
+        norm_num_groups=preset.norm_groups,
+        sample_size=preset.latent_size * 2 ** (len(preset.vae_channels) - 1),
+    )
+    # Stable Diffusion 1.5's own scheduler settings; the runtime derives its schedulers from them.
+    scheduler = PNDMScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        num_train_timesteps=1000,
+        set_alpha_to_one=False,
+        skip_prk_steps=True,
+        steps_offset=1,
+    )
+    pipeline = StableDiffusionPipeline(
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+    pipeline.save_pretrained(dest)
+    log.info("saved random diffusion pipeline to %s", dest)
+    return dest

@@ -1,0 +1,147 @@
+"""Assemble a servable Triton model repository from the tracked ``model_repository/`` templates.
+
+The templates (``config.pbtxt`` and ``1/model.py`` per model) are the portable flavour: every
+model runs in the Python backend, tensor models with ONNX Runtime inside. The ``native`` flavour
+targets the NGC ``tritonserver:24.10-py3`` container instead: tensor models move to its
+``onnxruntime`` backend on GPU instances (optionally with the TensorRT accelerator), and the
+Python models that remain use GPU instances where they run graphs themselves.
+"""
+
+from __future__ import annotations
+
+import enum
+import shutil
+import struct
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+
+from google.protobuf import text_format
+from tritonclient.grpc import model_config_pb2 as mc
+
+SUMMARIZER = "summarizer"
+TOKEN_COUNT = "token_count"
+DIFFUSION = "diffusion"
+ENSEMBLE = "chat_to_image"
+TENSOR_MODELS = ("text_encoder", "unet", "vae_decoder")
+MODELS = (SUMMARIZER, TOKEN_COUNT, *TENSOR_MODELS, DIFFUSION, ENSEMBLE)
+# Python models that run ONNX graphs in-process and so belong on the GPU in the native flavour.
+GPU_PYTHON_MODELS = (SUMMARIZER,)
+ONNX_FILE = "model.onnx"
+
+
+class Flavour(str, enum.Enum):
+    """Which Triton the repository is for."""
+
+    PORTABLE = "portable"
+    NATIVE = "native"
+
+
+def template_root() -> Path:
+    """The tracked ``model_repository/`` package folder."""
+    return Path(str(resources.files("model_repository")))
+
+
+def read_config(path: Path) -> mc.ModelConfig:
+    """Parse a ``config.pbtxt`` with Triton's own model-config protobuf."""
+    return text_format.Parse(path.read_text("utf-8"), mc.ModelConfig())
+
+
+def write_config(config: mc.ModelConfig, path: Path) -> None:
+    """Write a ``config.pbtxt``."""
+    path.write_text(text_format.MessageToString(config, as_utf8=True), encoding="utf-8")
+
+
+def render_config(
+    config: mc.ModelConfig,
+    *,
+    flavour: Flavour,
+    instances: int | None = None,
+    tensorrt: bool = False,
+) -> mc.ModelConfig:
+    """Adapt a template config to a flavour and an instance count.
+
+    Args:
+        config: The parsed template.
+        flavour: Portable (Python backend everywhere) or native (NGC container, GPUs).
+        instances: Instances per device; ``None`` keeps the template's count.
+        tensorrt: In the native flavour, run tensor models through the TensorRT accelerator.
+    """
+    rendered = mc.ModelConfig()
+    rendered.CopyFrom(config)
+    if config.platform == "ensemble":
+        return rendered
+    for group in rendered.instance_group:
+        if instances is not None:
+            group.count = instances
+    if flavour is Flavour.NATIVE:
+        kind = mc.ModelInstanceGroup.KIND_GPU
+        if config.name in TENSOR_MODELS:
+            rendered.backend = "onnxruntime"
+            rendered.default_model_filename = ONNX_FILE
+            if tensorrt:
+                accelerator = (
+                    rendered.optimization.execution_accelerators.gpu_execution_accelerator.add()
+                )
+                accelerator.name = "tensorrt"
+                accelerator.parameters["precision_mode"] = "FP16"
+                accelerator.parameters["max_workspace_size_bytes"] = str(4 << 30)
+        elif config.name not in GPU_PYTHON_MODELS:
+            kind = mc.ModelInstanceGroup.KIND_CPU
+        for group in rendered.instance_group:
+            group.kind = kind
+    return rendered
+
+
+def _serialize_bytes(text: str) -> bytes:
+    """One TYPE_STRING element as Triton's raw input format: little-endian length + bytes."""
+    data = text.encode("utf-8")
+    return struct.pack("<I", len(data)) + data
+
+
+def assemble(
+    repository: Path,
+    *,
+    flavour: Flavour = Flavour.PORTABLE,
+    instances: Mapping[str, int] | None = None,
+    tensorrt: bool = False,
+) -> list[Path]:
+    """Write every model's config, code and warmup data into ``repository``.
+
+    Exported graphs and their metadata are written into the same folders by the exporters;
+    this only adds what is tracked in git. Returns the model folders.
+
+    Args:
+        repository: The output repository.
+        flavour: Portable or native.
+        instances: Instance count per model name (others keep the template's).
+        tensorrt: Native flavour only: TensorRT accelerator for the tensor models.
+    """
+    instances = dict(instances or {})
+    unknown = set(instances) - set(MODELS)
+    if unknown:
+        raise ValueError(f"unknown model(s) in instance counts: {sorted(unknown)}")
+    folders = []
+    for name in MODELS:
+        source, target = template_root() / name, repository / name
+        version = target / "1"
+        version.mkdir(parents=True, exist_ok=True)
+        native_tensor_model = flavour is Flavour.NATIVE and name in TENSOR_MODELS
+        model_py = source / "1" / "model.py"
+        if model_py.exists() and not native_tensor_model:
+            shutil.copy2(model_py, version / "model.py")
+        elif (version / "model.py").exists():
+            (version / "model.py").unlink()
+        for text in sorted((source / "warmup").glob("*.txt")):
+            warmup = target / "warmup"
+            warmup.mkdir(exist_ok=True)
+            (warmup / text.stem).write_bytes(_serialize_bytes(text.read_text("utf-8")))
+        config = render_config(
+            read_config(source / "config.pbtxt"),
+            flavour=flavour,
+            instances=instances.get(name),
+            tensorrt=tensorrt,
+        )
+        write_config(config, target / "config.pbtxt")
+        folders.append(target)
+    return folders

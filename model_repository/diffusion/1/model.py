@@ -1,0 +1,180 @@
+"""Triton model ``diffusion``: prompt -> PNG, with the networks reached through BLS calls.
+
+The scheduler loop is :class:`~model_repository.diffusion_pipeline.DiffusionRunner`; this file
+only reads requests, plugs BLS calls to ``text_encoder``/``unet``/``vae_decoder`` into the runner
+and writes responses. Each request row is one image; rows with the same settings share one
+batched loop. Bad inputs get an ``INVALID_ARG`` error response and the model keeps serving.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import triton_python_backend_utils as pb_utils
+
+from model_repository.diffusion_pipeline import (
+    TEXT_ENCODER_INPUT,
+    TEXT_ENCODER_OUTPUT,
+    UNET_INPUTS,
+    UNET_OUTPUT,
+    VAE_DECODER_INPUT,
+    VAE_DECODER_OUTPUT,
+    DiffusionRunner,
+    Settings,
+    to_png,
+)
+from model_repository.request_inputs import RequestError, decode_texts
+
+log = logging.getLogger(__name__)
+
+RANDOM_SEED_BOUND = 2**32  # seeds drawn for requests without one; any int64 >= 0 is accepted
+LOOP_SECONDS_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60, 120]
+
+
+class TritonPythonModel:
+    """Text-to-image over the three tensor models."""
+
+    def initialize(self, args: dict[str, str]) -> None:
+        """Load the runtime files export wrote next to this file and set up metrics."""
+        config = json.loads(args["model_config"])
+        parameters = {key: value["string_value"] for key, value in config["parameters"].items()}
+        self.text_encoder = parameters["text_encoder_model"]
+        self.unet = parameters["unet_model"]
+        self.vae_decoder = parameters["vae_decoder_model"]
+        directory = Path(args["model_repository"]) / args["model_version"]
+        self.runner = DiffusionRunner.from_directory(
+            directory, encode_text=self._encode_text, denoise=self._denoise, decode=self._decode
+        )
+        labels = {"model": args["model_name"], "version": args["model_version"]}
+        # Families are kept as attributes: Triton requires them to outlive their metrics.
+        self.steps_family = pb_utils.MetricFamily(
+            name="calle_diffusion_steps_total",
+            description="Denoising steps run (one UNet call each, for all images of a loop)",
+            kind=pb_utils.MetricFamily.COUNTER,
+        )
+        self.steps_metric = self.steps_family.Metric(labels=labels)
+        self.loop_family = pb_utils.MetricFamily(
+            name="calle_diffusion_loop_seconds",
+            description="Wall time of one image loop (encode, denoise, decode)",
+            kind=pb_utils.MetricFamily.HISTOGRAM,
+        )
+        self.loop_metric = self.loop_family.Metric(labels=labels, buckets=LOOP_SECONDS_BUCKETS)
+        log.info("diffusion: %s", self.runner.spec)
+
+    def execute(self, requests: list[Any]) -> list[Any]:
+        """Exactly one response per request; failures become error responses."""
+        responses = []
+        for request in requests:
+            try:
+                responses.append(self._generate(request))
+            except RequestError as exc:
+                responses.append(_error(str(exc), pb_utils.TritonError.INVALID_ARG))
+            except Exception as exc:  # any failure must still answer its request
+                log.exception("diffusion request failed")
+                responses.append(_error(f"diffusion failed: {exc}", pb_utils.TritonError.INTERNAL))
+        return responses
+
+    def _generate(self, request: Any) -> Any:
+        prompts = _strings(request, "prompt")
+        if prompts is None:
+            raise RequestError("prompt is required")
+        rows = len(prompts)
+        negatives = _strings(request, "negative_prompt", rows) or [""] * rows
+        seeds = _column(request, "seed", rows)
+        seeds = [int(s) for s in seeds] if seeds is not None else _random_seeds(rows)
+        groups: dict[Settings, list[int]] = {}
+        for row, settings in enumerate(self._settings(request, rows)):
+            groups.setdefault(settings, []).append(row)
+
+        images: list[bytes] = [b""] * rows
+        for settings, members in groups.items():
+            started = time.monotonic()
+            generated = self.runner.generate(
+                [prompts[i] for i in members],
+                [seeds[i] for i in members],
+                settings,
+                [negatives[i] for i in members],
+            )
+            self.loop_metric.observe(time.monotonic() - started)
+            self.steps_metric.increment(settings.steps)
+            for row, image in zip(members, generated, strict=True):
+                images[row] = to_png(image)
+        return pb_utils.InferenceResponse(
+            output_tensors=[
+                pb_utils.Tensor("image", np.array(images, dtype=np.object_).reshape(rows, 1)),
+                pb_utils.Tensor("seed", np.array(seeds, dtype=np.int64).reshape(rows, 1)),
+            ]
+        )
+
+    def _settings(self, request: Any, rows: int) -> list[Settings]:
+        columns = {
+            "steps": _column(request, "steps", rows),
+            "guidance_scale": _column(request, "guidance_scale", rows),
+            "height": _column(request, "height", rows),
+            "width": _column(request, "width", rows),
+            "scheduler": _strings(request, "scheduler", rows),
+        }
+        return [
+            self.runner.settings(
+                **{
+                    name: None if values is None else values[row]
+                    for name, values in columns.items()
+                }
+            )
+            for row in range(rows)
+        ]
+
+    def _encode_text(self, input_ids: np.ndarray) -> np.ndarray:
+        return self._infer(self.text_encoder, {TEXT_ENCODER_INPUT: input_ids}, TEXT_ENCODER_OUTPUT)
+
+    def _denoise(self, sample: np.ndarray, timesteps: np.ndarray, embeddings: np.ndarray) -> Any:
+        # The unet config declares the timestep as dims [1] (reshaped to [batch] for the graph).
+        inputs = dict(zip(UNET_INPUTS, (sample, timesteps.reshape(-1, 1), embeddings), strict=True))
+        return self._infer(self.unet, inputs, UNET_OUTPUT)
+
+    def _decode(self, latents: np.ndarray) -> np.ndarray:
+        return self._infer(self.vae_decoder, {VAE_DECODER_INPUT: latents}, VAE_DECODER_OUTPUT)
+
+    def _infer(self, model: str, inputs: dict[str, np.ndarray], output: str) -> np.ndarray:
+        request = pb_utils.InferenceRequest(
+            model_name=model,
+            inputs=[pb_utils.Tensor(name, np.ascontiguousarray(a)) for name, a in inputs.items()],
+            requested_output_names=[output],
+        )
+        response = request.exec()
+        if response.has_error():
+            raise RuntimeError(f"{model}: {response.error().message()}")
+        return pb_utils.get_output_tensor_by_name(response, output).as_numpy()
+
+
+def _column(request: Any, name: str, rows: int | None = None) -> np.ndarray | None:
+    """An optional ``[rows, 1]`` input as a flat array, or ``None`` when absent."""
+    tensor = pb_utils.get_input_tensor_by_name(request, name)
+    if tensor is None:
+        return None
+    values = tensor.as_numpy().reshape(-1)
+    if rows is not None and values.shape[0] != rows:
+        raise RequestError(f"{name} has {values.shape[0]} rows, prompt has {rows}")
+    return values
+
+
+def _strings(request: Any, name: str, rows: int | None = None) -> list[str] | None:
+    values = _column(request, name, rows)
+    return None if values is None else decode_texts(values, name)
+
+
+def _random_seeds(rows: int) -> list[int]:
+    return [secrets.randbelow(RANDOM_SEED_BOUND) for _ in range(rows)]
+
+
+def _error(message: str, code: int) -> Any:
+    return pb_utils.InferenceResponse(error=pb_utils.TritonError(message, code))
+
+
+__all__ = ["TritonPythonModel"]

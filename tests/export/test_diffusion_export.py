@@ -1,0 +1,132 @@
+"""Diffusion export: files in the repository, graph signatures, and parity with PyTorch."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import onnx
+import onnx_ir
+import pytest
+import torch
+from onnx import TensorProto
+from transformers import AutoTokenizer
+
+from export.diffusion import (
+    TOLERANCES,
+    UnsupportedPipelineError,
+    check_diffusion_parity,
+    export_diffusion,
+    load_pipeline,
+)
+from export.onnx_graph import graph_io
+from export.parity import ParityError, require_parity
+from model_repository.diffusion_pipeline import PipelineSpec
+
+GRAPHS = ("text_encoder", "unet", "vae_decoder")
+
+
+def test_writes_graphs_and_runtime_files(diffusion_checkpoint: Path, tiny_repository: Path) -> None:
+    repository = tiny_repository
+    for name in GRAPHS:
+        assert (repository / name / "1" / "model.onnx").is_file()
+    runtime = repository / "diffusion" / "1"
+    spec = PipelineSpec.load(runtime / "pipeline.json")
+    assert (spec.default_height, spec.default_width, spec.size_multiple) == (64, 64, 16)
+    assert (spec.latent_channels, spec.vae_scale_factor, spec.text_max_length) == (4, 8, 77)
+    assert (spec.default_steps, spec.default_guidance_scale) == (20, 7.5)
+    assert (spec.default_scheduler, spec.dtype, spec.hidden_size) == ("dpmsolver++", "float32", 32)
+    assert spec.vae_scaling_factor == pytest.approx(0.18215)
+    scheduler = json.loads((runtime / "scheduler" / "scheduler_config.json").read_text())
+    assert scheduler["beta_schedule"] == "scaled_linear"
+    tokenizer = AutoTokenizer.from_pretrained(runtime / "tokenizer")
+    assert tokenizer("바다").input_ids[-1] == tokenizer.eos_token_id
+
+
+def test_graph_signatures(diffusion_checkpoint: Path, tiny_repository: Path) -> None:
+    repository = tiny_repository
+    signatures = {name: graph_io(repository / name / "1" / "model.onnx") for name in GRAPHS}
+    (inputs, outputs) = signatures["text_encoder"]
+    assert inputs["input_ids"][0] == TensorProto.INT64
+    assert outputs["last_hidden_state"][0] == TensorProto.FLOAT
+    assert outputs["last_hidden_state"][1][2] == 32
+    inputs, outputs = signatures["unet"]
+    assert list(inputs) == ["sample", "timestep", "encoder_hidden_states"]
+    assert all(dtype == TensorProto.FLOAT for dtype, _ in inputs.values())
+    assert inputs["timestep"][1] == inputs["sample"][1][:1]  # one timestep per batch row
+    assert list(outputs) == ["out_sample"]
+    inputs, outputs = signatures["vae_decoder"]
+    assert list(inputs) == ["latent_sample"]
+    assert list(outputs) == ["sample"]
+    for name in GRAPHS:  # batch and spatial dims stay symbolic
+        inputs, outputs = signatures[name]
+        for _, dims in [*inputs.values(), *outputs.values()]:
+            assert isinstance(dims[0], str)
+
+
+def test_graphs_match_pytorch_on_untraced_shapes(
+    diffusion_checkpoint: Path, tiny_repository: Path
+) -> None:
+    pipeline = load_pipeline(diffusion_checkpoint)
+    results = check_diffusion_parity(pipeline, tiny_repository)
+    require_parity(results)
+    assert [r.graph for r in results] == list(GRAPHS)
+    for result in results:
+        assert result.tolerance == TOLERANCES[result.graph][0]
+        assert len(result.cases) >= 2
+        batches = {next(iter(case.shapes.values()))[0] for case in result.cases}
+        assert {1, 3} <= batches  # traced with batch 2
+    unet_shapes = [case.shapes["sample"][2:] for case in results[1].cases]
+    assert unet_shapes == [[8, 8], [4, 6]]  # traced at 8x8
+
+
+def test_a_graph_that_drifts_from_pytorch_fails_parity(
+    diffusion_checkpoint: Path, tiny_repository: Path
+) -> None:
+    pipeline = load_pipeline(diffusion_checkpoint)
+    with torch.no_grad():  # the exported graph no longer matches this module
+        pipeline.vae.decoder.conv_out.bias.add_(0.01)
+    results = check_diffusion_parity(pipeline, tiny_repository)
+    assert [r.passed for r in results] == [True, True, False]
+    with pytest.raises(ParityError, match=r"vae_decoder: max abs diff 0\.01 > tolerance 0\.002"):
+        require_parity(results)
+
+
+def test_graphs_with_external_weights_still_load(
+    diffusion_checkpoint: Path, tiny_repository: Path, tmp_path: Path
+) -> None:
+    """Graphs over 2 GB keep their weights in ``model.onnx.data``; save the tiny ones that way."""
+    repository = shutil.copytree(tiny_repository, tmp_path / "repository")
+    for name in GRAPHS:
+        path = repository / name / "1" / "model.onnx"
+        onnx_ir.save(onnx_ir.load(path), path, external_data="model.onnx.data")
+        assert (path.parent / "model.onnx.data").stat().st_size > 0
+    pipeline = load_pipeline(diffusion_checkpoint)
+    require_parity(check_diffusion_parity(pipeline, repository))
+
+
+def test_refuses_what_the_graphs_cannot_model(
+    diffusion_checkpoint: Path, tiny_repository: Path, tmp_path: Path
+) -> None:
+    checkpoint = shutil.copytree(diffusion_checkpoint, tmp_path / "checkpoint")
+    config_path = checkpoint / "tokenizer" / "tokenizer_config.json"
+    config = json.loads(config_path.read_text())
+    config_path.write_text(json.dumps({**config, "model_max_length": 100}))
+    with pytest.raises(UnsupportedPipelineError, match=r"pads to 100 tokens .* at most 77"):
+        load_pipeline(checkpoint)
+
+
+@pytest.mark.slow
+def test_fp16_keeps_float32_io_and_passes_its_tolerances(
+    diffusion_checkpoint: Path, tiny_repository: Path, tmp_path
+) -> None:
+    results = export_diffusion(diffusion_checkpoint, tmp_path, fp16=True, progress=False)
+    require_parity(results)
+    assert [r.tolerance for r in results] == [TOLERANCES[name][1] for name in GRAPHS]
+    assert PipelineSpec.load(tmp_path / "diffusion" / "1" / "pipeline.json").dtype == "float16"
+    graph = tmp_path / "unet" / "1" / "model.onnx"
+    inputs, outputs = graph_io(graph)
+    assert {dtype for dtype, _ in [*inputs.values(), *outputs.values()]} == {TensorProto.FLOAT}
+    weights = onnx.load(str(graph)).graph.initializer
+    assert any(w.data_type == TensorProto.FLOAT16 for w in weights)

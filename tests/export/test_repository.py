@@ -1,0 +1,106 @@
+"""Repository assembly, both config flavours, and the config-versus-graph check."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+from tritonclient.grpc import model_config_pb2 as mc
+
+from export.config_check import check_repository
+from export.pipeline import REPORT, ExportOptions, is_current
+from export.repository import (
+    MODELS,
+    TENSOR_MODELS,
+    Flavour,
+    assemble,
+    read_config,
+    write_config,
+)
+
+
+@pytest.fixture
+def repository_copy(tiny_repository: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(tiny_repository, tmp_path / "repo"))
+
+
+def test_portable_repository_matches_its_graphs(tiny_repository: Path) -> None:
+    assert sorted(p.name for p in tiny_repository.iterdir() if p.is_dir()) == sorted(MODELS)
+    assert check_repository(tiny_repository) == []
+    for name in TENSOR_MODELS:
+        config = read_config(tiny_repository / name / "config.pbtxt")
+        assert config.backend == "python"
+        assert (tiny_repository / name / "1" / "model.py").exists()
+
+
+def test_native_flavour_uses_onnxruntime_on_gpus(repository_copy: Path) -> None:
+    assemble(repository_copy, flavour=Flavour.NATIVE, tensorrt=True)
+    assert check_repository(repository_copy) == []
+    for name in TENSOR_MODELS:
+        config = read_config(repository_copy / name / "config.pbtxt")
+        assert config.backend == "onnxruntime"
+        assert config.default_model_filename == "model.onnx"
+        assert not (repository_copy / name / "1" / "model.py").exists()
+        assert {g.kind for g in config.instance_group} == {mc.ModelInstanceGroup.KIND_GPU}
+        accelerators = config.optimization.execution_accelerators.gpu_execution_accelerator
+        assert [a.name for a in accelerators] == ["tensorrt"]
+    summarizer = read_config(repository_copy / "summarizer" / "config.pbtxt")
+    assert {g.kind for g in summarizer.instance_group} == {mc.ModelInstanceGroup.KIND_GPU}
+    diffusion = read_config(repository_copy / "diffusion" / "config.pbtxt")
+    assert {g.kind for g in diffusion.instance_group} == {mc.ModelInstanceGroup.KIND_CPU}
+
+
+def test_instance_counts_are_set_at_export(repository_copy: Path) -> None:
+    assemble(repository_copy, instances={"unet": 3, "summarizer": 1})
+    assert [g.count for g in read_config(repository_copy / "unet/config.pbtxt").instance_group] == [
+        3
+    ]
+    summarizer = read_config(repository_copy / "summarizer/config.pbtxt")
+    assert [g.count for g in summarizer.instance_group] == [1]
+    with pytest.raises(ValueError, match="unknown model"):
+        assemble(repository_copy, instances={"unett": 2})
+
+
+def test_check_reports_configs_that_do_not_match_their_graphs(repository_copy: Path) -> None:
+    path = repository_copy / "unet" / "config.pbtxt"
+    config = read_config(path)
+    config.input[0].name = "latents"
+    config.output[0].data_type = mc.TYPE_FP16
+    write_config(config, path)
+    problems = check_repository(repository_copy)
+    assert any("config input 'latents' is not in the graph" in p for p in problems)
+    assert any("graph input 'sample' missing from config" in p for p in problems)
+    assert any("TYPE_FP16 in the config but ONNX type FLOAT" in p for p in problems)
+
+
+def test_check_reports_broken_ensemble_steps(repository_copy: Path) -> None:
+    path = repository_copy / "chat_to_image" / "config.pbtxt"
+    config = read_config(path)
+    config.ensemble_scheduling.step[1].input_map["promt"] = "summary"
+    write_config(config, path)
+    assert any("'diffusion' has no input 'promt'" in p for p in check_repository(repository_copy))
+
+
+def test_warmup_strings_use_tritons_raw_format(tiny_repository: Path) -> None:
+    raw = (tiny_repository / "summarizer" / "warmup" / "dialogue").read_bytes()
+    (length,) = struct.unpack("<I", raw[:4])
+    assert raw[4:].decode("utf-8").startswith("P01:")
+    assert length == len(raw) - 4
+
+
+def test_report_and_manifest(
+    tiny_repository: Path, summarizer_checkpoint: Path, diffusion_checkpoint: Path
+) -> None:
+    report = json.loads((tiny_repository / REPORT).read_text())
+    assert report["passed"]
+    assert {g["graph"] for g in report["graphs"]} >= {
+        "summarizer/encoder",
+        "summarizer/decoder_init",
+        "summarizer/decoder",
+    }
+    checkpoints = {"summarizer": str(summarizer_checkpoint), "diffusion": str(diffusion_checkpoint)}
+    assert is_current(ExportOptions(output=tiny_repository, **checkpoints))
+    assert not is_current(ExportOptions(output=tiny_repository, **checkpoints, fp16=True))
