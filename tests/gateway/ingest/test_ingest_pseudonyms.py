@@ -1,0 +1,57 @@
+"""Names become P01, P02, ... in speakers and, where safe, inside text."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.ingest.pseudonyms import Pseudonyms
+
+
+def test_speakers_are_labelled_in_the_given_order():
+    names = Pseudonyms(["수아", "민지", "지훈"])
+
+    assert [names.label(name) for name in ["민지", "지훈", "수아"]] == ["P02", "P03", "P01"]
+
+
+def test_labels_are_stable_and_new_names_get_the_next_label():
+    names = Pseudonyms(["민지"])
+
+    assert names.label("민지") == names.label("민지") == "P01"
+    assert names.label("지훈") == "P02"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("민지야 뭐해", "P01야 뭐해"),
+        ("민지는 7시, 김지훈은 8시", "P01는 7시, P02은 8시"),
+        ("@민지 답장 좀", "@P01 답장 좀"),
+        ("김민지랑 통화했어", "김민지랑 통화했어"),  # another word that ends with the name
+        ("지훈이 말고 김지훈", "지훈이 말고 P02"),  # no guessing at given names
+        ("Mina, Minako and Mina2", "P03, Minako and Mina2"),
+        ("나 먼저 갈게", "나 먼저 갈게"),  # one-letter names are ordinary words
+        ("P01은 누구?", "P01은 누구?"),
+    ],
+)
+def test_exact_names_are_scrubbed_at_word_starts(text, expected):
+    names = Pseudonyms(["민지", "김지훈", "Mina", "나"])
+
+    assert names.scrub(text) == expected
+
+
+def test_longer_names_win_over_their_prefixes():
+    names = Pseudonyms(["민지", "민지 언니"])
+
+    assert names.scrub("민지 언니랑 민지랑") == "P02랑 P01랑"
+
+
+def test_mentioned_chat_members_get_the_next_labels_in_order_of_mention():
+    names = Pseudonyms(["민지"], known_names=["도윤", "서연", "민지"])
+
+    assert names.scrub("서연이랑 도윤이 온대, 서연이는 늦고") == "P02이랑 P03이 온대, P02이는 늦고"
+
+
+def test_names_with_regex_characters_are_literal():
+    names = Pseudonyms(["지훈 (부산)", "a.b"])
+
+    assert names.scrub("지훈 (부산) axb a.b") == "P01 axb P02"
