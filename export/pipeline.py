@@ -8,94 +8,29 @@ same options and code can skip the work.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import json
 import logging
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from tqdm import tqdm
 
 from export.config_check import check_repository
 from export.diffusion import export_diffusion
+from export.options import MANIFEST, ExportOptions, is_current
 from export.parity import ParityResult, require_parity, write_report
 from export.presets import PRESETS
-from export.repository import Flavour, assemble, template_root
-from export.summarizer import GenerationSettings, export_summarizer
+from export.repository import assemble
+from export.summarizer import export_summarizer
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "export.json"
 REPORT = "parity_report.json"
 
 
 class ExportError(RuntimeError):
     """The repository could not be exported or failed its checks."""
-
-
-@dataclass(frozen=True)
-class ExportOptions:
-    """What ``calle export`` was asked for.
-
-    Attributes:
-        output: The repository to write (replaced as a whole).
-        preset: Preset whose checkpoints are built when no real one is given.
-        summarizer: Hub id or local directory of a BART summarizer (overrides the preset).
-        diffusion: Hub id or local directory of a diffusers SD pipeline (overrides the preset).
-        flavour: ``portable`` (local Triton) or ``native`` (NGC container, GPUs).
-        instances: Instance count per model name.
-        fp16: Store graphs in float16 (GPU targets).
-        tensorrt: Native flavour: TensorRT accelerator for the tensor models.
-        seed: Seed of the preset's random weights.
-        generation: The summarizer's decoding settings.
-        checkpoints: Where preset checkpoints are built (default: beside ``output``).
-    """
-
-    output: Path = Path("build/model_repository")
-    preset: str = "tiny"
-    summarizer: str | None = None
-    diffusion: str | None = None
-    flavour: Flavour = Flavour.PORTABLE
-    instances: dict[str, int] = field(default_factory=dict)
-    fp16: bool = False
-    tensorrt: bool = False
-    seed: int = 0
-    generation: GenerationSettings = field(default_factory=GenerationSettings)
-    checkpoints: Path | None = None
-
-    def manifest(self) -> dict[str, object]:
-        """What identifies the export: the options (not paths) and a hash of the code."""
-        options = dataclasses.asdict(self)
-        for key in ("output", "checkpoints"):
-            options.pop(key)
-        options["flavour"] = self.flavour.value
-        return {"options": options, "code": code_fingerprint()}
-
-
-def code_fingerprint() -> str:
-    """Hash of the export and model code, so an export made by older code is redone."""
-    digest = hashlib.sha256()
-    for root in (Path(__file__).parent, template_root()):
-        for path in sorted(root.rglob("*")):
-            if path.is_file() and path.suffix in {".py", ".pbtxt", ".txt"}:
-                digest.update(path.relative_to(root).as_posix().encode())
-                digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def is_current(options: ExportOptions) -> bool:
-    """Whether ``options.output`` already holds this exact export."""
-    path = options.output / MANIFEST
-    if not path.exists():
-        return False
-    try:
-        return json.loads(path.read_text("utf-8")) == options.manifest()
-    except json.JSONDecodeError:
-        return False
 
 
 @contextmanager
@@ -162,3 +97,12 @@ def run_export(options: ExportOptions, *, progress: bool = True) -> list[ParityR
     (output / MANIFEST).write_text(json.dumps(options.manifest(), indent=2) + "\n", "utf-8")
     log.info("model repository ready at %s", output)
     return results
+
+
+def ensure_exported(options: ExportOptions, *, progress: bool = True) -> bool:
+    """Export unless ``options.output`` already holds this export; returns whether it exported."""
+    if is_current(options):
+        log.info("%s is up to date", options.output)
+        return False
+    run_export(options, progress=progress)
+    return True

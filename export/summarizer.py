@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ from transformers import AutoTokenizer, BartForConditionalGeneration, PreTrained
 from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 
 from export.onnx_graph import export_graph
+from export.options import GenerationSettings
 from export.parity import ParityResult
 from model_repository.onnx_bart import (
     DECODER_FILE,
@@ -43,20 +44,9 @@ from model_repository.onnx_session import create_session
 
 log = logging.getLogger(__name__)
 
-# Logit tolerance: BART logits here are O(1..10); fp32 graph rewrites stay around 1e-5.
+# Relative to the output scale (see export.parity): fp32 graph rewrites stay around 1e-6 of it.
 FP32_TOLERANCE = 1e-3
 FP16_TOLERANCE = 5e-2
-
-
-@dataclass(frozen=True)
-class GenerationSettings:
-    """Decoding settings written to ``generation.json``; defaults follow the original service."""
-
-    num_beams: int = 5
-    max_length: int = 64
-    no_repeat_ngram_size: int = 3
-    first_sentence_only: bool = True
-    max_source_tokens: int = 512
 
 
 def _flatten(cache: EncoderDecoderCache, *, cross: bool) -> list[torch.Tensor]:
@@ -68,7 +58,7 @@ def _flatten(cache: EncoderDecoderCache, *, cross: bool) -> list[torch.Tensor]:
     return flat
 
 
-class _DecoderStep(torch.nn.Module):
+class DecoderStepGraph(torch.nn.Module):
     """The decoder plus LM head for one step, with the cache as flat tensors.
 
     ``past`` holds self-attention keys/values then cross-attention keys/values (2 tensors per
@@ -87,6 +77,7 @@ class _DecoderStep(torch.nn.Module):
         encoder_attention_mask: torch.Tensor,
         *past: torch.Tensor,
     ) -> tuple[torch.Tensor, ...]:
+        """Logits of the next token and the updated cache."""
         n = self.layers
         if past:
             self_kv = DynamicCache([(past[2 * i], past[2 * i + 1]) for i in range(n)])
@@ -108,12 +99,15 @@ class _DecoderStep(torch.nn.Module):
         return (logits, *_flatten(out.past_key_values, cross=not past))
 
 
-class _Encoder(torch.nn.Module):
+class EncoderGraph(torch.nn.Module):
+    """``input_ids``, ``attention_mask`` -> ``last_hidden_state``."""
+
     def __init__(self, model: BartForConditionalGeneration) -> None:
         super().__init__()
         self.encoder = model.model.encoder
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Encode a padded batch."""
         return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
 
@@ -175,7 +169,7 @@ def export_summarizer(
 def _export_graphs(model: BartForConditionalGeneration, out: Path) -> None:
     batch, src, past = Dim("batch"), Dim("src_len"), Dim("past_len")
     ids, mask = _example_batch(model, 2, 7, seed=1)
-    encoder = _Encoder(model)
+    encoder = EncoderGraph(model)
     export_graph(
         encoder,
         (ids, mask),
@@ -185,7 +179,7 @@ def _export_graphs(model: BartForConditionalGeneration, out: Path) -> None:
         dynamic_shapes={"input_ids": {0: batch, 1: src}, "attention_mask": {0: batch, 1: src}},
     )
     hidden = encoder(ids, mask)
-    step = _DecoderStep(model)
+    step = DecoderStepGraph(model)
     layers = model.config.decoder_layers
     start = torch.full((2, 1), model.config.decoder_start_token_id)
     common = {"input_ids": {0: batch}, "encoder_hidden_states": {0: batch, 1: src}}

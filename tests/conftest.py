@@ -15,7 +15,8 @@ import pytest
 
 from calle.triton import TritonServer
 from export.diffusion_checkpoints import build_tiny_diffusion
-from export.pipeline import ExportOptions, run_export
+from export.options import ExportOptions
+from export.pipeline import run_export
 from export.summarizer_checkpoints import TINY, build_summarizer
 
 

@@ -11,7 +11,8 @@ import pytest
 from tritonclient.grpc import model_config_pb2 as mc
 
 from export.config_check import check_repository
-from export.pipeline import REPORT, ExportOptions, is_current
+from export.options import ExportOptions, is_current
+from export.pipeline import REPORT
 from export.repository import (
     MODELS,
     TENSOR_MODELS,

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from export.options import GenerationSettings
 from export.parity import ParityError, require_parity
-from export.summarizer import GenerationSettings, export_summarizer
+from export.summarizer import export_summarizer
 from model_repository.onnx_bart import DECODER_FILE, DECODER_INIT_FILE, ENCODER_FILE
 
 
@@ -75,7 +76,7 @@ def test_a_wrong_graph_fails_export(
     """Parity compares with the checkpoint's own forward pass, so a broken step is caught."""
     import export.summarizer as module
 
-    original = module._DecoderStep.forward
+    original = module.DecoderStepGraph.forward
 
     def broken(self, input_ids, encoder_hidden_states, encoder_attention_mask, *past):
         logits, *rest = original(
@@ -83,7 +84,7 @@ def test_a_wrong_graph_fails_export(
         )
         return (logits + 0.5 * torch.tanh(logits), *rest)
 
-    monkeypatch.setattr(module._DecoderStep, "forward", broken)
+    monkeypatch.setattr(module.DecoderStepGraph, "forward", broken)
     results = export_summarizer(summarizer_checkpoint, tmp_path)
     with pytest.raises(ParityError, match=r"summarizer/decoder_init: max abs diff"):
         require_parity(results)

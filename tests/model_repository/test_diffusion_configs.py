@@ -50,7 +50,9 @@ def test_warmups_name_graph_inputs() -> None:
 def test_diffusion_config() -> None:
     config = load_config("diffusion")
     assert (config.name, config.backend, config.max_batch_size) == ("diffusion", "python", 8)
-    assert not config.HasField("dynamic_batching")
+    # One request per execution (loops run side by side), behind a bounded queue.
+    assert list(config.dynamic_batching.preferred_batch_size) == [1]
+    assert config.dynamic_batching.default_queue_policy.max_queue_size > 0
     assert sum(g.count for g in config.instance_group) > 1  # concurrent loops
     inputs = {t.name: (t.data_type, list(t.dims), t.optional) for t in config.input}
     assert inputs == {

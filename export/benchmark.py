@@ -1,0 +1,190 @@
+"""Benchmark: each exported graph on ONNX Runtime against the PyTorch eager module it came from.
+
+Both run in this process on the same inputs, one after the other, with the same thread count,
+so the ratio is meaningful on a shared, noisy machine; the raw milliseconds stand beside it.
+Run with ``calle bench-graphs`` (``--preset small`` by default); prints a table and writes JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from export.diffusion import TextEncoderGraph, UNetGraph, VaeDecoderGraph, load_pipeline
+from export.options import ExportOptions, is_current
+from export.pipeline import run_export
+from export.summarizer import DecoderStepGraph, EncoderGraph, load_summarizer
+from model_repository.diffusion_pipeline import PIPELINE_FILE, PipelineSpec
+from model_repository.onnx_bart import (
+    DECODER_FILE,
+    ENCODER_FILE,
+    cache_input_names,
+)
+from model_repository.onnx_session import create_session
+
+log = logging.getLogger(__name__)
+
+SOURCE_TOKENS = 256  # a chat of a few dozen turns
+PAST_TOKENS = 16  # decoder steps already taken
+PROMPT_TOKENS = 77
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Median latencies of one graph at one batch size."""
+
+    graph: str
+    batch: int
+    pytorch_ms: float
+    onnxruntime_ms: float
+
+    @property
+    def speedup(self) -> float:
+        """PyTorch time over ONNX Runtime time (> 1: ONNX Runtime is faster)."""
+        return self.pytorch_ms / self.onnxruntime_ms
+
+
+@dataclass
+class _Case:
+    graph: str
+    module: torch.nn.Module
+    onnx_file: Path
+    input_names: list[str]
+    make_inputs: Callable[[int], tuple[torch.Tensor, ...]]
+
+
+def _median_ms(run: Callable[[], object], repeats: int) -> float:
+    run()  # warm-up: first calls allocate and pick kernels
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def _cases(repository: Path, checkpoints: Path) -> Iterator[_Case]:
+    model, _ = load_summarizer(checkpoints / "summarizer")
+    config = model.config
+    generator = torch.Generator().manual_seed(0)
+
+    def source(batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        ids = torch.randint(10, config.vocab_size, (batch, SOURCE_TOKENS), generator=generator)
+        return ids, torch.ones_like(ids)
+
+    folder = repository / "summarizer" / "1"
+    yield _Case(
+        "summarizer/encoder",
+        EncoderGraph(model),
+        folder / ENCODER_FILE,
+        ["input_ids", "attention_mask"],
+        source,
+    )
+
+    heads, layers = config.decoder_attention_heads, config.decoder_layers
+    head_dim = config.d_model // heads
+
+    def step(batch: int) -> tuple[torch.Tensor, ...]:
+        ids, mask = source(batch)
+        hidden = torch.randn(batch, SOURCE_TOKENS, config.d_model, generator=generator)
+        self_kv = [torch.randn(batch, heads, PAST_TOKENS, head_dim) for _ in range(2 * layers)]
+        cross_kv = [torch.randn(batch, heads, SOURCE_TOKENS, head_dim) for _ in range(2 * layers)]
+        return (ids[:, :1], hidden, mask, *self_kv, *cross_kv)
+
+    names = ["input_ids", "encoder_hidden_states", "encoder_attention_mask"]
+    yield _Case(
+        "summarizer/decoder",
+        DecoderStepGraph(model),
+        folder / DECODER_FILE,
+        names + cache_input_names(layers),
+        step,
+    )
+
+    pipeline = load_pipeline(checkpoints / "diffusion")
+    spec = PipelineSpec.load(repository / "diffusion" / "1" / PIPELINE_FILE)
+    side = spec.default_height // spec.vae_scale_factor
+
+    def latents(batch: int) -> torch.Tensor:
+        return torch.randn(batch, spec.latent_channels, side, side, generator=generator)
+
+    def prompt(batch: int) -> tuple[torch.Tensor]:
+        vocab = pipeline.text_encoder.config.vocab_size
+        return (torch.randint(0, vocab, (batch, spec.text_max_length), generator=generator),)
+
+    def unet(batch: int) -> tuple[torch.Tensor, ...]:
+        embeddings = torch.randn(batch, spec.text_max_length, spec.hidden_size)
+        return latents(batch), torch.full((batch,), 500.0), embeddings
+
+    graph = "{}/1/model.onnx"
+    yield _Case(
+        "text_encoder",
+        TextEncoderGraph(pipeline.text_encoder),
+        repository / graph.format("text_encoder"),
+        ["input_ids"],
+        prompt,
+    )
+    yield _Case(
+        "unet",
+        UNetGraph(pipeline.unet),
+        repository / graph.format("unet"),
+        ["sample", "timestep", "encoder_hidden_states"],
+        unet,
+    )
+    yield _Case(
+        "vae_decoder",
+        VaeDecoderGraph(pipeline.vae),
+        repository / graph.format("vae_decoder"),
+        ["latent_sample"],
+        lambda batch: (latents(batch),),
+    )
+
+
+def run_benchmark(
+    *, preset: str, batches: tuple[int, ...], repeats: int, workdir: Path
+) -> list[Measurement]:
+    """Export ``preset`` into ``workdir`` (if not already there) and time every graph."""
+    options = ExportOptions(output=workdir / "model_repository", preset=preset)
+    if not is_current(options):
+        run_export(options)
+    checkpoints = workdir / "checkpoints" / preset
+    threads = torch.get_num_threads()
+    measurements = []
+    for case in _cases(options.output, checkpoints):
+        session = create_session(case.onnx_file, intra_op_threads=threads)
+        module = case.module.eval()
+        for batch in batches:
+            inputs = case.make_inputs(batch)
+            feeds = {n: t.numpy() for n, t in zip(case.input_names, inputs, strict=True)}
+            feeds = {i.name: feeds[i.name] for i in session.get_inputs()}
+            with torch.no_grad():
+                torch_ms = _median_ms(lambda m=module, x=inputs: m(*x), repeats)
+            ort_ms = _median_ms(lambda s=session, f=feeds: s.run(None, f), repeats)
+            measurement = Measurement(case.graph, batch, torch_ms, ort_ms)
+            log.info("%s batch %d: %.1f ms vs %.1f ms", case.graph, batch, torch_ms, ort_ms)
+            measurements.append(measurement)
+    return measurements
+
+
+def format_table(measurements: list[Measurement]) -> str:
+    """A plain-text table of the measurements."""
+    header = f"{'graph':<22}{'batch':>6}{'PyTorch ms':>13}{'ONNX RT ms':>13}{'speedup':>10}"
+    rows = [
+        f"{m.graph:<22}{m.batch:>6}{m.pytorch_ms:>13.1f}{m.onnxruntime_ms:>13.1f}{m.speedup:>9.2f}x"
+        for m in measurements
+    ]
+    return "\n".join([header, "-" * len(header), *rows])
+
+
+def write_results(measurements: list[Measurement], path: Path, **context: object) -> None:
+    """Write the measurements and the run's context as JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [{**asdict(m), "speedup": m.speedup} for m in measurements]
+    document = {"context": context, "threads": torch.get_num_threads(), "results": rows}
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,110 @@
+"""``calle export`` and ``calle bench-graphs``.
+
+Only argument parsing lives here; the work is imported lazily so that other subcommands do not
+pay for importing torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def _instances(text: str) -> dict[str, int]:
+    """Parse ``unet=2,diffusion=4``."""
+    counts = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, count = item.partition("=")
+        if not sep or not count.isdigit() or int(count) < 1:
+            raise argparse.ArgumentTypeError(f"expected MODEL=COUNT (COUNT >= 1), got '{item}'")
+        counts[name] = int(count)
+    return counts
+
+
+def register(subparsers: Any) -> None:
+    """Add ``export`` and ``bench-graphs`` to ``calle``'s subcommands."""
+    export = subparsers.add_parser("export", help="export checkpoints into a Triton repository")
+    export.add_argument("--output", type=Path, help="repository to write")
+    export.add_argument("--preset", default="tiny", help="tiny (default) or small")
+    export.add_argument("--summarizer", help="BART summarizer: hub id or local directory")
+    export.add_argument("--diffusion", help="diffusers SD pipeline: hub id or local directory")
+    export.add_argument("--flavour", choices=["portable", "native"], default="portable")
+    export.add_argument("--instances", type=_instances, default={}, help="e.g. unet=2,diffusion=4")
+    export.add_argument("--fp16", action="store_true", help="float16 graphs (GPU targets)")
+    export.add_argument("--tensorrt", action="store_true", help="native: TensorRT accelerator")
+    export.add_argument("--seed", type=int, default=0, help="seed of preset weights")
+    export.add_argument("--num-beams", type=int, default=5)
+    export.add_argument("--max-length", type=int, default=64)
+    export.add_argument("--no-repeat-ngram-size", type=int, default=3)
+    export.add_argument("--max-source-tokens", type=int, default=512)
+    export.add_argument("--if-needed", action="store_true", help="skip if already exported")
+    export.set_defaults(run=run_export_command)
+
+    bench = subparsers.add_parser(
+        "bench-graphs", help="time each exported graph on ONNX Runtime against PyTorch eager"
+    )
+    bench.add_argument("--preset", default="small", help="small (default) or tiny")
+    bench.add_argument("--batch", type=int, nargs="+", default=[1, 4], help="batch sizes")
+    bench.add_argument("--repeats", type=int, default=10, help="timed runs per point")
+    bench.add_argument("--workdir", type=Path, default=Path("build/bench"), help="exports go here")
+    bench.add_argument(
+        "--output", type=Path, help="result JSON (default WORKDIR/graphs-PRESET.json)"
+    )
+    bench.set_defaults(run=run_bench_graphs)
+
+
+def run_export_command(args: argparse.Namespace) -> int:
+    """``calle export``; exits 1 with the reason when export or its checks fail."""
+    from calle.settings import triton_settings
+    from export.options import ExportOptions, GenerationSettings
+    from export.pipeline import ExportError, ensure_exported, run_export
+    from export.repository import Flavour
+
+    options = ExportOptions(
+        output=args.output or triton_settings().model_repository,
+        preset=args.preset,
+        summarizer=args.summarizer,
+        diffusion=args.diffusion,
+        flavour=Flavour(args.flavour),
+        instances=args.instances,
+        fp16=args.fp16,
+        tensorrt=args.tensorrt,
+        seed=args.seed,
+        generation=GenerationSettings(
+            num_beams=args.num_beams,
+            max_length=args.max_length,
+            no_repeat_ngram_size=args.no_repeat_ngram_size,
+            max_source_tokens=args.max_source_tokens,
+        ),
+    )
+    try:
+        if args.if_needed:
+            ensure_exported(options)
+        else:
+            run_export(options)
+    except ExportError as exc:
+        log.error("export failed: %s", exc)
+        return 1
+    return 0
+
+
+def run_bench_graphs(args: argparse.Namespace) -> int:
+    """``calle bench-graphs``: print the table and write the JSON."""
+    from export.benchmark import format_table, run_benchmark, write_results
+
+    measurements = run_benchmark(
+        preset=args.preset,
+        batches=tuple(args.batch),
+        repeats=args.repeats,
+        workdir=args.workdir / args.preset,
+    )
+    sys.stdout.write(format_table(measurements) + "\n")
+    output = args.output or args.workdir / f"graphs-{args.preset}.json"
+    write_results(measurements, output, preset=args.preset, repeats=args.repeats)
+    log.info("results written to %s", output)
+    return 0

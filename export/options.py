@@ -1,0 +1,103 @@
+"""What an export is asked for, and how to tell whether a repository already holds it.
+
+Kept free of torch and the exporters so that serving commands can check an export cheaply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from export.repository import Flavour, template_root
+
+MANIFEST = "export.json"
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """Decoding settings written to ``generation.json``; defaults follow the original service."""
+
+    num_beams: int = 5
+    max_length: int = 64
+    no_repeat_ngram_size: int = 3
+    first_sentence_only: bool = True
+    max_source_tokens: int = 512
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What ``calle export`` was asked for.
+
+    Attributes:
+        output: The repository to write (replaced as a whole).
+        preset: Preset whose checkpoints are built when no real one is given.
+        summarizer: Hub id or local directory of a BART summarizer (overrides the preset).
+        diffusion: Hub id or local directory of a diffusers SD pipeline (overrides the preset).
+        flavour: ``portable`` (local Triton) or ``native`` (NGC container, GPUs).
+        instances: Instance count per model name.
+        fp16: Store graphs in float16 (GPU targets).
+        tensorrt: Native flavour: TensorRT accelerator for the tensor models.
+        seed: Seed of the preset's random weights.
+        generation: The summarizer's decoding settings.
+        checkpoints: Where preset checkpoints are built (default: beside ``output``).
+    """
+
+    output: Path = Path("build/model_repository")
+    preset: str = "tiny"
+    summarizer: str | None = None
+    diffusion: str | None = None
+    flavour: Flavour = Flavour.PORTABLE
+    instances: dict[str, int] = field(default_factory=dict)
+    fp16: bool = False
+    tensorrt: bool = False
+    seed: int = 0
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
+    checkpoints: Path | None = None
+
+    def manifest(self) -> dict[str, object]:
+        """What identifies the export: the options (not paths) and a hash of the code."""
+        options = dataclasses.asdict(self)
+        for key in ("output", "checkpoints"):
+            options.pop(key)
+        options["flavour"] = self.flavour.value
+        return {"options": options, "code": code_fingerprint()}
+
+
+def code_fingerprint() -> str:
+    """Hash of the export and model code, so an export made by older code is redone."""
+    digest = hashlib.sha256()
+    for root in (Path(__file__).parent, template_root()):
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.suffix in {".py", ".pbtxt", ".txt"}:
+                digest.update(path.relative_to(root).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def is_current(options: ExportOptions) -> bool:
+    """Whether ``options.output`` already holds this exact export."""
+    path = options.output / MANIFEST
+    if not path.exists():
+        return False
+    try:
+        return json.loads(path.read_text("utf-8")) == options.manifest()
+    except json.JSONDecodeError:
+        return False
+
+
+def exported_by_other_code(repository: Path) -> bool:
+    """Whether ``repository`` was exported by a different version of the export/model code.
+
+    Its ``model.py`` files import the installed ``model_repository`` package, so an export from
+    older code may no longer load: serving warns and ``calle export`` redoes it.
+    """
+    path = repository / MANIFEST
+    if not path.exists():
+        return False
+    try:
+        return json.loads(path.read_text("utf-8")).get("code") != code_fingerprint()
+    except json.JSONDecodeError:
+        return True
