@@ -1,0 +1,39 @@
+"""The ``calle`` command line; each feature registers its own subcommands.
+
+Flags override ``CALLE_*`` environment variables, which override defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import calle.serving
+import evaluation.command
+import export.command
+import loadtest.command
+from gateway.logs import configure_logging
+
+FEATURES = (export.command, calle.serving, evaluation.command, loadtest.command)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="calle", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for feature in FEATURES:
+        feature.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``calle`` command."""
+    args = build_parser().parse_args(argv)
+    configure_logging("DEBUG" if args.verbose else "INFO")
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

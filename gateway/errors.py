@@ -1,0 +1,253 @@
+"""Domain errors, defined once: a stable code and a message in Korean and in English.
+
+The HTTP layer maps each class to a status code in one table (:mod:`gateway.http.errors`), the
+gRPC layer to a status code in another (:mod:`gateway.grpc.errors`); nothing here knows either.
+Messages say what to do next and never quote chat text: they are returned to clients and
+logged.
+
+Chat ingestion has its own errors (:class:`gateway.ingest.IngestError`, kept web-agnostic);
+:func:`from_ingest_error` turns them into ours: a file that is not an export is bad input
+(:class:`InvalidChatError`, 400) while a readable export with nothing left to summarize is well
+formed but unprocessable (:class:`NothingToSummarizeError`, 422).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from gateway.ingest import EmptyChatError, IngestError
+
+
+class GatewayError(Exception):
+    """Base class of every error the gateway reports to a client.
+
+    Attributes:
+        code: Stable machine-readable name (snake case), part of the API.
+        message_ko: What went wrong and what to do, in Korean.
+        message_en: The same in English.
+        details: Optional structured details (validation errors, models not ready).
+    """
+
+    code: ClassVar[str] = "internal"
+    default_ko: ClassVar[str] = "서버 내부 오류가 발생했습니다. 잠시 후 다시 시도해 주세요."
+    default_en: ClassVar[str] = "Internal server error. Please try again later."
+
+    def __init__(
+        self,
+        message_ko: str | None = None,
+        message_en: str | None = None,
+        *,
+        details: Sequence[dict[str, Any]] | None = None,
+    ) -> None:
+        self.message_ko = message_ko or self.default_ko
+        self.message_en = message_en or self.default_en
+        self.details = list(details) if details else None
+        super().__init__(f"{self.code}: {self.message_en}")
+
+
+class InternalError(GatewayError):
+    """A bug or an unexpected failure in the gateway itself (the cause is logged, not shown)."""
+
+
+class BadRequestError(GatewayError):
+    """The request cannot be read."""
+
+    code = "bad_request"
+    default_ko = "요청을 읽을 수 없습니다. 요청 형식을 확인해 주세요."
+    default_en = "The request cannot be read. Check its format."
+
+
+class InvalidJsonError(BadRequestError):
+    """The body says it is JSON but does not parse."""
+
+    code = "invalid_json"
+    default_ko = "요청 본문이 올바른 JSON이 아닙니다. JSON 문법을 확인해 주세요."
+    default_en = "The request body is not valid JSON. Check its syntax."
+
+
+class InvalidChatError(BadRequestError):
+    """The chat is not a KakaoTalk export or JSON message list in an accepted format."""
+
+    code = "invalid_chat"
+    default_ko = "카카오톡 대화 내보내기 파일이 아닙니다."
+    default_en = "This is not a KakaoTalk chat export."
+
+
+class ModelRejectedInputError(BadRequestError):
+    """Triton's model refused a value the gateway could not check itself (e.g. image size)."""
+
+    code = "invalid_model_input"
+
+    def __init__(self, model: str, reason: str) -> None:
+        super().__init__(
+            f"모델({model})이 요청 값을 거부했습니다: {reason}",
+            f"The {model} model rejected the request: {reason}",
+        )
+
+
+class PayloadTooLargeError(GatewayError):
+    """The request body is larger than ``CALLE_MAX_REQUEST_BYTES``."""
+
+    code = "payload_too_large"
+
+    def __init__(self, limit_bytes: int) -> None:
+        megabytes = limit_bytes / (1024 * 1024)
+        super().__init__(
+            f"요청이 너무 큽니다. 최대 {megabytes:.1f}MB까지 보낼 수 있습니다. "
+            "최근 대화만 내보내거나 파일을 줄여 주세요.",
+            f"The request is too large: at most {megabytes:.1f} MB is accepted. "
+            "Export a shorter period or trim the file.",
+        )
+
+
+class UnsupportedMediaTypeError(GatewayError):
+    """The body's content type is not one the endpoint reads."""
+
+    code = "unsupported_media_type"
+
+    def __init__(self, accepted: Sequence[str]) -> None:
+        names = ", ".join(accepted)
+        super().__init__(
+            f"지원하지 않는 Content-Type입니다. 다음 중 하나로 보내 주세요: {names}",
+            f"Unsupported Content-Type. Send one of: {names}",
+        )
+
+
+class ValidationFailedError(GatewayError):
+    """The request parses but its fields are missing, of the wrong type or out of range."""
+
+    code = "validation_failed"
+    default_ko = "요청 값이 올바르지 않습니다. details 항목을 확인해 주세요."
+    default_en = "Some request fields are invalid; see details."
+
+
+class NothingToSummarizeError(ValidationFailedError):
+    """The chat was read but holds no message to summarize."""
+
+    code = "empty_chat"
+
+
+class UnauthorizedError(GatewayError):
+    """API keys are on and the request carries none, or an unknown one."""
+
+    code = "unauthorized"
+    default_ko = (
+        "API 키가 필요합니다. 'Authorization: Bearer <키>' 또는 'X-API-Key' 헤더로 보내 주세요."
+    )
+    default_en = "An API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key'."
+
+
+class NotFoundError(GatewayError):
+    """No such route."""
+
+    code = "not_found"
+    default_ko = "요청한 주소가 없습니다. API 문서(/docs)를 확인해 주세요."
+    default_en = "No such endpoint. See the API documentation at /docs."
+
+
+class MethodNotAllowedError(GatewayError):
+    """The route exists but not with this method."""
+
+    code = "method_not_allowed"
+    default_ko = "이 주소에서 지원하지 않는 메서드입니다. API 문서(/docs)를 확인해 주세요."
+    default_en = "This method is not allowed here. See the API documentation at /docs."
+
+
+class BusyError(GatewayError):
+    """Too much work right now; the client should retry after :attr:`retry_after_s` seconds.
+
+    A short fixed delay: the gateway cannot predict when a slot or a queue place frees up, and
+    clients are expected to back off further on repeated refusals.
+    """
+
+    code = "busy"
+    retry_after_s: ClassVar[int] = 2
+
+
+class GatewayBusyError(BusyError):
+    """The gateway already serves ``CALLE_MAX_CONCURRENCY`` requests."""
+
+    code = "gateway_busy"
+    default_ko = (
+        f"지금 요청이 많아 처리할 수 없습니다. {BusyError.retry_after_s}초 후에 다시 시도해 주세요."
+    )
+    default_en = f"Too many requests in progress. Retry in {BusyError.retry_after_s} s."
+
+
+class TritonQueueFullError(BusyError):
+    """Triton rejected the request because the model's queue is full."""
+
+    code = "model_queue_full"
+
+    def __init__(self, model: str) -> None:
+        super().__init__(
+            f"모델({model}) 대기열이 가득 찼습니다. "
+            f"{self.retry_after_s}초 후에 다시 시도해 주세요.",
+            f"The {model} model's queue is full. Retry in {self.retry_after_s} s.",
+        )
+
+
+class TritonUnavailableError(GatewayError):
+    """Triton cannot be reached, or a model the request needs is not ready."""
+
+    code = "triton_unavailable"
+    default_ko = "추론 서버에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요."
+    default_en = "The inference server is unavailable. Please try again shortly."
+
+
+class TritonFailedError(GatewayError):
+    """Triton answered with an error that is not the request's fault."""
+
+    code = "triton_failed"
+
+    def __init__(self, model: str) -> None:
+        super().__init__(
+            f"모델({model}) 실행 중 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.",
+            f"The {model} model failed. Please try again later.",
+        )
+
+
+class StageTimeoutError(GatewayError):
+    """A stage (summary or image) did not finish within its deadline."""
+
+    code = "timeout"
+
+    def __init__(self, stage: str, timeout_s: float) -> None:
+        names_ko = {"summary": "요약", "image": "그림 생성"}
+        super().__init__(
+            f"{names_ko.get(stage, stage)} 단계가 {timeout_s:g}초 안에 끝나지 않았습니다. "
+            "대화를 줄이거나 잠시 후 다시 시도해 주세요.",
+            f"The {stage} stage did not finish within {timeout_s:g} s. "
+            "Send a shorter chat or try again later.",
+        )
+        self.stage = stage
+
+
+def from_ingest_error(error: IngestError) -> GatewayError:
+    """The gateway error for a chat ingestion error, with its Korean and English messages."""
+    kind = NothingToSummarizeError if isinstance(error, EmptyChatError) else InvalidChatError
+    return kind(error.message_ko, error.message_en)
+
+
+def from_validation_errors(
+    errors: Sequence[Any], prefix: Sequence[str] = ()
+) -> ValidationFailedError:
+    """A :class:`ValidationFailedError` from pydantic-style errors, without the input values.
+
+    pydantic's errors echo the offending input, which may be chat text: only the location, the
+    message and the error type are kept.
+
+    Args:
+        errors: pydantic's ``errors()`` (or FastAPI's, whose locations start with ``body``).
+        prefix: Prepended to each location (``("body",)`` for bodies validated by hand).
+    """
+    details = [
+        {
+            "loc": [*prefix, *(str(part) for part in error.get("loc", ()))],
+            "msg": str(error.get("msg", "")),
+            "type": str(error.get("type", "")),
+        }
+        for error in errors
+    ]
+    return ValidationFailedError(details=details)

@@ -1,0 +1,96 @@
+"""``calle.v1.Calle``: each method converts its message and calls the service layer."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import aclosing, asynccontextmanager
+
+import grpc
+
+from gateway.auth import ApiKeys
+from gateway.errors import GatewayError, InternalError
+from gateway.grpc.convert import (
+    chat_input,
+    event_message,
+    image_message,
+    image_options,
+    image_request,
+    summary_message,
+)
+from gateway.grpc.errors import error_metadata, grpc_status, status_message
+from gateway.grpc.generated import calle_pb2, calle_pb2_grpc
+from gateway.metrics import GatewayMetrics
+from gateway.request_id import current_request_id, request_id_from
+from gateway.service import CalleService
+
+logger = logging.getLogger(__name__)
+
+SERVICE_NAME = calle_pb2.DESCRIPTOR.services_by_name["Calle"].full_name
+REQUEST_ID_KEY = "x-request-id"
+
+
+class CalleServicer(calle_pb2_grpc.CalleServicer):
+    """The gRPC methods, over the same service layer as the HTTP routes.
+
+    Args:
+        service: The service layer.
+        api_keys: Checked against the ``authorization`` / ``x-api-key`` metadata.
+        metrics: Where calls are counted (``route`` = full method name, ``status`` = code name).
+    """
+
+    def __init__(self, service: CalleService, *, api_keys: ApiKeys, metrics: GatewayMetrics):
+        self._service = service
+        self._api_keys = api_keys
+        self._metrics = metrics
+
+    async def Summarize(  # noqa: N802 (the proto's method name)
+        self, request: calle_pb2.SummarizeRequest, context: grpc.aio.ServicerContext
+    ) -> calle_pb2.Summary:
+        """Summarize the latest conversation of a chat."""
+        async with self._call(context, "Summarize"):
+            return summary_message(await self._service.summarize(chat_input(request.chat)))
+
+    async def GenerateImage(  # noqa: N802 (the proto's method name)
+        self, request: calle_pb2.GenerateImageRequest, context: grpc.aio.ServicerContext
+    ) -> calle_pb2.Image:
+        """Draw a picture from a prompt."""
+        async with self._call(context, "GenerateImage"):
+            return image_message(await self._service.generate_image(image_request(request)))
+
+    async def ChatToImage(  # noqa: N802 (the proto's method name)
+        self, request: calle_pb2.ChatToImageRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[calle_pb2.ChatToImageEvent]:
+        """Summarize a chat and stream the summary, then draw it and stream the image."""
+        async with self._call(context, "ChatToImage"):
+            chat, options = chat_input(request.chat), image_options(request.options)
+            async with aclosing(self._service.chat_to_image(chat, options)) as events:
+                async for item in events:
+                    yield event_message(item)
+
+    @asynccontextmanager
+    async def _call(self, context: grpc.aio.ServicerContext, method: str) -> AsyncIterator[None]:
+        """Request id, API key, error mapping, metrics and the log line of one call."""
+        metadata = {key: value for key, value in context.invocation_metadata() or ()}
+        request_id = request_id_from(metadata.get(REQUEST_ID_KEY))
+        # Each RPC runs in its own task, so the id set here stays with this call.
+        current_request_id.set(request_id)
+        await context.send_initial_metadata(((REQUEST_ID_KEY, request_id),))
+        route = f"/{SERVICE_NAME}/{method}"
+        started = time.perf_counter()
+        code = grpc.StatusCode.OK
+        try:
+            self._api_keys.check(metadata.get("authorization"), metadata.get("x-api-key"))
+            yield
+        except Exception as exc:
+            if not isinstance(exc, GatewayError):
+                logger.exception("unhandled error in %s", method)
+            error = exc if isinstance(exc, GatewayError) else InternalError()
+            code = grpc_status(error)
+            await context.abort(
+                code, status_message(error), trailing_metadata=error_metadata(error)
+            )
+        finally:
+            self._metrics.requests.labels(route=route, status=code.name).inc()
+            logger.info("grpc %s -> %s in %.3f s", route, code.name, time.perf_counter() - started)

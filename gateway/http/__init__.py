@@ -1,0 +1,1 @@
+"""The HTTP front end: FastAPI routers by feature over :mod:`gateway.service`."""

@@ -1,0 +1,38 @@
+"""What routes get injected: the service layer, the Triton models, the API key check."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from gateway.service import CalleService
+from gateway.triton_models import TritonModels
+
+# Declared for the OpenAPI page (its "Authorize" button); the check reads the raw headers.
+_bearer = HTTPBearer(auto_error=False, description="API key as 'Authorization: Bearer <key>'.")
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key.")
+
+
+def get_service(request: Request) -> CalleService:
+    """The app's service layer (built by the lifespan)."""
+    return request.app.state.service
+
+
+def get_models(request: Request) -> TritonModels:
+    """The app's Triton models (built by the lifespan)."""
+    return request.app.state.models
+
+
+async def require_api_key(
+    request: Request,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    api_key: Annotated[str | None, Security(_api_key_header)],
+) -> None:
+    """Let the call through when keys are off or it carries a configured key (else 401)."""
+    request.app.state.api_keys.check(request.headers.get("authorization"), api_key)
+
+
+Service = Annotated[CalleService, Depends(get_service)]
+Models = Annotated[TritonModels, Depends(get_models)]

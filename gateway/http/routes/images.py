@@ -1,0 +1,59 @@
+"""``POST /v1/images``: a prompt in, a PNG out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from gateway.http.bodies import JSON, read_json
+from gateway.http.dependencies import Service, require_api_key
+from gateway.http.openapi import ERROR_RESPONSES, REF, json_body
+from gateway.http.schemas import ImageResponse
+from gateway.models import ImageRequest
+
+router = APIRouter(tags=["images"], dependencies=[Depends(require_api_key)])
+
+PNG = "image/png"
+SUCCESS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The picture: PNG, or JSON with base64 when asked for JSON.",
+        "content": {PNG: {}, JSON: {"schema": {"$ref": REF.format(model="ImageResponse")}}},
+        "headers": {"X-Seed": {"description": "The seed used.", "schema": {"type": "integer"}}},
+    }
+}
+
+
+def wants_json(request: Request, response_format: str | None) -> bool:
+    """``?format=`` decides; without it, an ``Accept`` that names JSON does."""
+    if response_format is not None:
+        return response_format == "json"
+    return JSON in request.headers.get("accept", "")
+
+
+@router.post(
+    "/v1/images",
+    response_class=Response,
+    responses={**SUCCESS, **ERROR_RESPONSES},
+    openapi_extra=json_body(ImageRequest),
+    summary="Draw a picture from a prompt",
+)
+async def create_image(
+    request: Request,
+    service: Service,
+    response_format: Annotated[
+        Literal["png", "json"] | None,
+        Query(alias="format", description="png (default) or json (base64)."),
+    ] = None,
+) -> Response:
+    """Draw ``prompt`` with optional seed, steps, guidance scale, size and negative prompt.
+
+    Answers ``image/png`` (the seed in ``X-Seed``), or JSON with the PNG in base64 when asked
+    with ``?format=json`` or ``Accept: application/json``.
+    """
+    body = await read_json(request, ImageRequest)
+    result = await service.generate_image(body)
+    if wants_json(request, response_format):
+        return JSONResponse(ImageResponse.of(result).model_dump())
+    return Response(result.png, media_type=PNG, headers={"X-Seed": str(result.seed)})

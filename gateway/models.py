@@ -1,0 +1,122 @@
+"""What the service layer takes and returns, shared by the HTTP and gRPC front ends.
+
+Image options are a pydantic model so that both front ends validate them with the same
+ranges (HTTP embeds it in its request schema, gRPC validates its message through it). Results
+are plain dataclasses that each front end renders in its own way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from gateway.errors import from_validation_errors
+from gateway.ingest import ParsedChat, parse_chat, parse_messages_json
+
+Model = TypeVar("Model", bound=BaseModel)
+
+MAX_SEED = 2**63 - 1
+Prompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+@dataclass(frozen=True)
+class ChatInput:
+    """A chat as a client sent it.
+
+    Attributes:
+        content: An export file as uploaded (bytes) or pasted (text), or JSON messages
+            (``{"speaker", "text", "time"?}`` mappings).
+    """
+
+    content: bytes | str | Sequence[Mapping[str, Any]]
+
+    def parse(self) -> ParsedChat:
+        """Parse the chat (CPU-bound for big files: call it off the event loop).
+
+        Raises:
+            gateway.ingest.IngestError: The chat is in no accepted format.
+        """
+        if isinstance(self.content, bytes | str):
+            return parse_chat(self.content)
+        return parse_messages_json([dict(item) for item in self.content])
+
+
+class ImageOptions(BaseModel):
+    """How to draw a picture; every field is optional and Triton's defaults apply when unset.
+
+    Size limits that depend on the exported model (multiples, maximum) are checked by Triton's
+    ``diffusion`` model, which answers with a message the gateway passes on.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    negative_prompt: str | None = Field(
+        None, max_length=1000, description="What the picture should not show."
+    )
+    seed: int | None = Field(
+        None, ge=0, le=MAX_SEED, description="Same seed and settings, same picture."
+    )
+    steps: int | None = Field(None, ge=1, le=100, description="Denoising steps.")
+    guidance_scale: float | None = Field(
+        None, ge=0, le=30, description="How closely to follow the prompt (applies above 1)."
+    )
+    height: int | None = Field(None, ge=8, le=2048, description="Pixels; the model's default.")
+    width: int | None = Field(None, ge=8, le=2048, description="Pixels; the model's default.")
+
+
+class ImageRequest(ImageOptions):
+    """A picture to draw from a prompt."""
+
+    prompt: Prompt = Field(description="What to draw.")
+
+
+def validated(model: type[Model], data: object, prefix: Sequence[str] = ()) -> Model:
+    """``data`` validated as ``model``, failures as :class:`ValidationFailedError` (422).
+
+    Args:
+        model: The pydantic model.
+        data: Decoded JSON, form fields or protobuf fields.
+        prefix: Prepended to error locations (``("body",)`` for HTTP bodies).
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation_errors(exc.errors(), prefix) from exc
+
+
+@dataclass(frozen=True)
+class SummaryResult:
+    """A summary and what it summarizes.
+
+    Attributes:
+        summary: The summarizer's text.
+        message_count: Messages in the summarized dialogue.
+        speaker_count: Distinct speakers among them.
+        start: Time of the first summarized message, if the chat has times.
+        end: Time of the last summarized message, if the chat has times.
+        chat_format: The detected input format (``pc_windows_ko``, ``json``, ...).
+    """
+
+    summary: str
+    message_count: int
+    speaker_count: int
+    start: datetime | None
+    end: datetime | None
+    chat_format: str
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    """A generated picture.
+
+    Attributes:
+        png: The PNG file.
+        seed: The seed used (the one asked for, or the one Triton drew).
+    """
+
+    png: bytes
+    seed: int

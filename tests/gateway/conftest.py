@@ -1,0 +1,81 @@
+"""Gateway test fixtures: real ``calle gateway`` processes in front of the session's Triton.
+
+Each gateway is the installed ``calle gateway`` command run with ``CALLE_*`` variables on free
+ports, as Kubernetes runs it (see :mod:`tests.gateway.helpers`). A failing test gets the logs of
+the gateways that were running attached to its report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from calle.triton import TritonServer
+from tests.gateway.helpers import GatewayProcess, running, start_gateway
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Attach the running gateways' logs to the report of a failed test."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for gateway in running:
+            tail = "\n".join(gateway.log().splitlines()[-60:])
+            report.sections.append((f"gateway {gateway.name} log (tail)", tail))
+
+
+GatewayFactory = Callable[..., GatewayProcess]
+
+
+@pytest.fixture(scope="session")
+def gateway_factory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[GatewayFactory]:
+    """Start gateways that are stopped at the end of the session."""
+    log_dir = tmp_path_factory.mktemp("gateway-logs")
+    started: list[GatewayProcess] = []
+
+    def start(name: str, triton_grpc_port: int, **settings: object) -> GatewayProcess:
+        gateway = start_gateway(name, log_dir, triton_grpc_port=triton_grpc_port, **settings)
+        started.append(gateway)
+        return gateway
+
+    yield start
+    for gateway in started:
+        gateway.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway(gateway_factory: GatewayFactory, triton_server: TritonServer) -> GatewayProcess:
+    """A gateway with default settings in front of the session's Triton."""
+    return gateway_factory("default", triton_server.grpc_port)
+
+
+@pytest.fixture(scope="session")
+def strict_gateway(gateway_factory: GatewayFactory, triton_server: TritonServer) -> GatewayProcess:
+    """API keys on, a 64 KiB request limit and one allowed CORS origin."""
+    return gateway_factory(
+        "strict",
+        triton_server.grpc_port,
+        api_keys="key-one,key-two",
+        max_request_bytes=64 * 1024,
+        cors_origins="http://allowed.example",
+    )
+
+
+@pytest.fixture(scope="session")
+def single_slot_gateway(
+    gateway_factory: GatewayFactory, triton_server: TritonServer
+) -> GatewayProcess:
+    """Serves one request at a time (``CALLE_MAX_CONCURRENCY=1``)."""
+    return gateway_factory("single-slot", triton_server.grpc_port, max_concurrency=1)
+
+
+@pytest.fixture(scope="session")
+def hasty_gateway(gateway_factory: GatewayFactory, triton_server: TritonServer) -> GatewayProcess:
+    """Deadlines no stage can meet (1 ms)."""
+    return gateway_factory(
+        "hasty", triton_server.grpc_port, summary_timeout_s=0.001, image_timeout_s=0.001
+    )

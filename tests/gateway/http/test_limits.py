@@ -1,0 +1,94 @@
+"""API keys, the request size limit and CORS, on a gateway that turns them on."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.gateway.helpers import SAMPLE_CHAT, GatewayProcess
+
+pytestmark = pytest.mark.triton
+
+LIMIT = 64 * 1024
+MESSAGES = {"messages": [{"speaker": "민지", "text": "내일 보자"}]}
+
+
+@pytest.fixture
+def client(strict_gateway: GatewayProcess) -> httpx.Client:
+    with httpx.Client(base_url=strict_gateway.url, timeout=60) as client:
+        yield client
+
+
+def error_of(response: httpx.Response, status: int) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    return response.json()["error"]
+
+
+@pytest.mark.parametrize("path", ["/v1/summaries", "/v1/images", "/v1/chat-images"])
+def test_v1_calls_without_a_key_are_401(client, path):
+    response = client.post(path, json=MESSAGES)
+
+    assert error_of(response, 401)["code"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_an_unknown_key_is_401(client):
+    response = client.post("/v1/summaries", json=MESSAGES, headers={"X-API-Key": "guess"})
+
+    assert error_of(response, 401)["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize("headers", [{"Authorization": "Bearer key-one"}, {"X-API-Key": "key-two"}])
+def test_a_configured_key_in_either_header_passes(client, headers):
+    assert client.post("/v1/summaries", json=MESSAGES, headers=headers).status_code == 200
+
+
+def test_probes_metrics_and_the_page_need_no_key(client):
+    for path in ("/healthz", "/readyz", "/metrics", "/"):
+        assert client.get(path).status_code == 200, path
+
+
+def test_a_declared_body_over_the_limit_is_413(client):
+    response = client.post(
+        "/v1/summaries", json={"chat": "가" * LIMIT}, headers={"X-API-Key": "key-one"}
+    )
+
+    error = error_of(response, 413)
+    assert error["code"] == "payload_too_large"
+    assert "0.1" in error["message_en"]  # the limit, in MB
+
+
+def test_a_chunked_body_over_the_limit_is_413(client):
+    def chunks():
+        for _ in range(LIMIT // 4096 + 2):
+            yield b"x" * 4096
+
+    response = client.post(
+        "/v1/summaries",
+        content=chunks(),  # a generator is sent chunked, without Content-Length
+        headers={"X-API-Key": "key-one", "Content-Type": "application/json"},
+    )
+
+    assert "content-length" not in response.request.headers
+    assert error_of(response, 413)["code"] == "payload_too_large"
+
+
+def test_an_upload_over_the_limit_is_413(client):
+    big = SAMPLE_CHAT.read_bytes() * (LIMIT // SAMPLE_CHAT.stat().st_size + 1)
+
+    response = client.post(
+        "/v1/summaries", files={"file": ("big.txt", big)}, headers={"X-API-Key": "key-one"}
+    )
+
+    assert error_of(response, 413)["code"] == "payload_too_large"
+
+
+def test_cors_allows_the_configured_origin_only(client):
+    preflight = {"Access-Control-Request-Method": "POST"}
+    allowed = client.options(
+        "/v1/summaries", headers={"Origin": "http://allowed.example", **preflight}
+    )
+    other = client.options("/v1/summaries", headers={"Origin": "http://other.example", **preflight})
+
+    assert allowed.headers["access-control-allow-origin"] == "http://allowed.example"
+    assert "access-control-allow-origin" not in other.headers

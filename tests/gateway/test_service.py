@@ -1,0 +1,122 @@
+"""The service layer with a stand-in for Triton: admission, stage deadlines, event order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from contextlib import aclosing
+from datetime import timedelta
+
+import pytest
+
+from gateway.admission import ConcurrencyLimit
+from gateway.errors import (
+    GatewayBusyError,
+    InvalidChatError,
+    NothingToSummarizeError,
+    StageTimeoutError,
+)
+from gateway.metrics import GatewayMetrics
+from gateway.models import ChatInput, ImageOptions, ImageRequest, ImageResult, SummaryResult
+from gateway.service import CalleService
+from tests.gateway.helpers import SAMPLE_CHAT
+
+
+class FakeModels:
+    """Counts words, 'summarizes' by echoing the line count, draws a fixed PNG."""
+
+    def __init__(self, *, summary_delay: float = 0.0, image_delay: float = 0.0) -> None:
+        self.summary_delay = summary_delay
+        self.image_delay = image_delay
+        self.count_calls: list[int] = []
+        self.prompts: list[str] = []
+
+    async def count_tokens(self, texts: Sequence[str], *, timeout_s: float) -> list[int]:
+        self.count_calls.append(len(texts))
+        return [len(text.split()) for text in texts]
+
+    async def source_budget(self, *, timeout_s: float) -> int:
+        return 60
+
+    async def summarize(self, dialogue: str, *, timeout_s: float) -> str:
+        await asyncio.sleep(self.summary_delay)
+        return f"{dialogue.count(chr(10)) + 1} lines"
+
+    async def generate_image(self, request: ImageRequest, *, timeout_s: float) -> ImageResult:
+        self.prompts.append(request.prompt)
+        await asyncio.sleep(self.image_delay)
+        return ImageResult(png=b"\x89PNG", seed=request.seed or 7)
+
+
+def service(models: FakeModels, *, limit: int = 4, timeout_s: float = 5.0) -> CalleService:
+    metrics = GatewayMetrics()
+    return CalleService(
+        models,  # type: ignore[arg-type]
+        limit=ConcurrencyLimit(limit, in_flight=metrics.in_flight),
+        metrics=metrics,
+        summary_timeout_s=timeout_s,
+        image_timeout_s=timeout_s,
+        burst_gap=timedelta(hours=2),
+    )
+
+
+SAMPLE = ChatInput(SAMPLE_CHAT.read_bytes())
+
+
+def test_summary_of_the_sample_counts_tokens_in_chunks_not_per_line():
+    models = FakeModels()
+
+    result = asyncio.run(service(models).summarize(SAMPLE))
+
+    assert result.chat_format == "pc_windows_ko"
+    assert result.summary == f"{result.message_count} lines"
+    assert 1 <= len(models.count_calls) <= 3  # chunk of turns, then the final text
+
+
+def test_chat_to_image_yields_the_summary_then_draws_it():
+    models = FakeModels()
+
+    async def run() -> list[object]:
+        events = service(models).chat_to_image(SAMPLE, ImageOptions(seed=3))
+        async with aclosing(events):
+            return [item async for item in events]
+
+    summary, image = asyncio.run(run())
+
+    assert isinstance(summary, SummaryResult)
+    assert isinstance(image, ImageResult)
+    assert image.seed == 3
+    assert models.prompts == [summary.summary]
+
+
+def test_a_request_beyond_the_limit_is_refused_at_once_and_slots_are_released():
+    models = FakeModels(summary_delay=0.2)
+    calle = service(models, limit=1)
+
+    async def run() -> tuple[BaseException | SummaryResult, ...]:
+        first = asyncio.ensure_future(calle.summarize(SAMPLE))
+        await asyncio.sleep(0.05)
+        refused = await asyncio.gather(calle.summarize(SAMPLE), return_exceptions=True)
+        await first
+        return (*refused, await calle.summarize(SAMPLE))
+
+    refused, later = asyncio.run(run())
+
+    assert isinstance(refused, GatewayBusyError)
+    assert isinstance(later, SummaryResult)
+
+
+def test_a_slow_stage_misses_its_deadline():
+    with pytest.raises(StageTimeoutError) as caught:
+        asyncio.run(service(FakeModels(summary_delay=1), timeout_s=0.05).summarize(SAMPLE))
+
+    assert caught.value.stage == "summary"
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [(b"not a chat at all", InvalidChatError), ([], NothingToSummarizeError)],
+)
+def test_ingest_errors_become_gateway_errors(content, error):
+    with pytest.raises(error):
+        asyncio.run(service(FakeModels()).summarize(ChatInput(content)))
