@@ -1,0 +1,7 @@
+"""``python -m loadtest``: the load test and the benchmark without the ``calle`` command."""
+
+import sys
+
+from loadtest.command import main
+
+sys.exit(main())

@@ -1,0 +1,47 @@
+"""``python -m loadtest.baseline``: serve the single-process baseline until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+logger = logging.getLogger("loadtest.baseline")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Load the checkpoints, then serve them over HTTP on one worker thread."""
+    parser = argparse.ArgumentParser(prog="python -m loadtest.baseline", description=__doc__)
+    parser.add_argument("--summarizer", type=Path, required=True, help="BART checkpoint dir")
+    parser.add_argument("--diffusion", type=Path, required=True, help="diffusers pipeline dir")
+    parser.add_argument(
+        "--repository", type=Path, required=True, help="repository exported from them"
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--torch-threads", type=int, help="torch intra-op threads (default: all)")
+    args = parser.parse_args(argv)
+
+    import torch
+    import uvicorn
+
+    from loadtest.baseline.app import create_app
+    from loadtest.baseline.models import BaselineModels
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
+    started = time.perf_counter()
+    models = BaselineModels(args.summarizer, args.diffusion, args.repository)
+    logger.info("models ready in %.1f s", time.perf_counter() - started)
+    uvicorn.run(
+        create_app(models), host=args.host, port=args.port, log_level="warning", access_log=False
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""The systems under test as child processes on free ports, polled until ready, always stopped.
+
+- the baseline: ``python -m loadtest.baseline`` on the PyTorch checkpoints;
+- our stack: the real ``tritonserver`` on the exported repository and ``calle gateway`` in
+  front of it, configured with ``CALLE_*`` variables as Kubernetes configures them.
+
+Each is a context manager that stops what it started, whatever happens in between, and keeps
+the servers' logs in the run's folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from calle.triton import TritonServer
+from loadtest.benchmark.triton_metrics import EXECUTIONS, PENDING, scrape
+
+READY_PATH = "/readyz"
+LOG_TAIL_LINES = 40
+
+
+class ServerError(RuntimeError):
+    """A server did not start or did not become ready."""
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A running system under test.
+
+    Attributes:
+        url: Base URL of its HTTP API.
+        pids: Root processes whose trees do its work (for CPU accounting).
+        metrics_url: Triton's metrics page, for our stack.
+        stages_url: The gateway's metrics page (its stage histogram), for our stack.
+    """
+
+    url: str
+    pids: tuple[int, ...]
+    metrics_url: str | None = None
+    stages_url: str | None = None
+
+
+class ServerProcess:
+    """One child process with its output in a log file.
+
+    Args:
+        name: For messages.
+        command: The command line.
+        log_path: Where its stdout and stderr go.
+        env: Its environment.
+    """
+
+    def __init__(
+        self, name: str, command: Sequence[str], log_path: Path, env: Mapping[str, str]
+    ) -> None:
+        self.name = name
+        self.log_path = log_path
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                list(command),
+                env=dict(env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_ready(self, url: str, timeout_s: float) -> None:
+        """Poll ``url`` until it answers 200.
+
+        Raises:
+            ServerError: The process exited, or ``timeout_s`` passed; with the log's tail.
+        """
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ServerError(f"{self.name} exited with {self.process.returncode}{self.tail()}")
+            with (
+                contextlib.suppress(OSError, urllib.error.URLError),
+                urllib.request.urlopen(url, timeout=2) as response,
+            ):
+                if response.status == 200:
+                    return
+            time.sleep(0.5)
+        raise ServerError(f"{self.name} not ready after {timeout_s:.0f} s{self.tail()}")
+
+    def stop(self, grace_s: float = 20.0) -> None:
+        """SIGTERM to its process group, SIGKILL after ``grace_s``."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(grace_s)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def tail(self) -> str:
+        """The end of its log, for error messages."""
+        if not self.log_path.exists():
+            return ""
+        lines = self.log_path.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
+        return f"\n--- {self.name} log (tail) ---\n" + "\n".join(lines)
+
+
+@contextlib.contextmanager
+def baseline_server(
+    checkpoints: Path,
+    repository: Path,
+    log_path: Path,
+    *,
+    torch_threads: int | None = None,
+    ready_timeout_s: float = 300.0,
+) -> Iterator[Endpoint]:
+    """The single-process baseline on the checkpoints ``repository`` was exported from."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "loadtest.baseline",
+        "--summarizer",
+        str(checkpoints / "summarizer"),
+        "--diffusion",
+        str(checkpoints / "diffusion"),
+        "--repository",
+        str(repository),
+        "--port",
+        str(port),
+    ]
+    if torch_threads:
+        command += ["--torch-threads", str(torch_threads)]
+    server = ServerProcess("baseline", command, log_path, os.environ)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        server.wait_ready(url + READY_PATH, ready_timeout_s)
+        yield Endpoint(url=url, pids=(server.process.pid,))
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def our_stack(
+    repository: Path, log_dir: Path, *, ready_timeout_s: float = 600.0
+) -> Iterator[Endpoint]:
+    """Triton on ``repository`` and the gateway in front of it."""
+    triton = TritonServer(
+        repository,
+        http_port=free_port(),
+        grpc_port=free_port(),
+        metrics_port=free_port(),
+        log_file=log_dir / "tritonserver.log",
+        exit_timeout_s=5,
+    )
+    triton.start()
+    gateway: ServerProcess | None = None
+    try:
+        triton.wait_ready(ready_timeout_s)
+        port = free_port()
+        env = {key: value for key, value in os.environ.items() if not key.startswith("CALLE_")}
+        env |= {
+            "CALLE_HTTP_PORT": str(port),
+            "CALLE_GRPC_PORT": str(free_port()),
+            "CALLE_TRITON_HOST": "127.0.0.1",
+            "CALLE_TRITON_GRPC_PORT": str(triton.grpc_port),
+            "CALLE_TRITON_HTTP_PORT": str(triton.http_port),
+        }
+        gateway = ServerProcess(
+            "gateway",
+            [sys.executable, "-m", "calle.cli", "gateway"],
+            log_dir / "gateway.log",
+            env,
+        )
+        url = f"http://127.0.0.1:{port}"
+        gateway.wait_ready(url + READY_PATH, ready_timeout_s)
+        pids = (*_children_named("tritonserver"), gateway.process.pid)
+        yield Endpoint(
+            url=url, pids=pids, metrics_url=triton.metrics_url, stages_url=url + "/metrics"
+        )
+    finally:
+        if gateway is not None:
+            gateway.stop()
+        triton.stop()
+
+
+def _children_named(name: str) -> list[int]:
+    """This process's children called ``name`` (the Triton launcher keeps its handle private)."""
+    return [child.pid for child in psutil.Process().children() if child.name() == name]
+
+
+def wait_until_idle(metrics_url: str, *, quiet_s: float = 3.0, timeout_s: float = 600.0) -> bool:
+    """Wait until Triton has nothing queued and has executed nothing for ``quiet_s``.
+
+    Requests a load test abandons at its end keep Triton busy for a while (a model that is
+    executing finishes its batch); the next point must not start on a busy server.
+
+    Returns:
+        Whether Triton went quiet before ``timeout_s``.
+    """
+    deadline = time.monotonic() + timeout_s
+    last = None
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        snapshot = scrape(metrics_url)
+        executions = sum(snapshot[EXECUTIONS].values())
+        pending = sum(snapshot[PENDING].values())
+        if executions != last or pending:
+            last, quiet_since = executions, time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet_s:
+            return True
+        time.sleep(0.5)
+    return False
