@@ -27,5 +27,7 @@ def configure_logging(level: str) -> None:
         logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
     )
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
-    # httpx (the demo's client) logs every request at INFO.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # httpx (the demo's client) logs every request at INFO; the ONNX exporter's optimiser
+    # passes log every rewritten initializer (thousands of lines for one KoBART export).
+    for noisy in ("httpx", "onnx_ir", "onnxscript"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
