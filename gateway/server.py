@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 
 import uvicorn
 
@@ -16,6 +17,9 @@ from calle.settings import GatewaySettings
 from gateway.http.app import create_app
 
 logger = logging.getLogger(__name__)
+
+# Seconds of shutdown beyond the image deadline, for the last events and closing connections.
+DRAIN_MARGIN_S = 5
 
 
 async def serve_gateway(settings: GatewaySettings) -> None:
@@ -30,7 +34,9 @@ async def serve_gateway(settings: GatewaySettings) -> None:
         port=settings.http_port,
         log_config=None,  # keep the process's logging (request ids on every line)
         access_log=False,  # the gateway's own access log has ids and route templates
-        timeout_graceful_shutdown=int(settings.image_timeout_s),
+        # Streams get image_timeout_s to finish their image (see the chat-images route); the
+        # margin lets them send it before uvicorn cancels what is left.
+        timeout_graceful_shutdown=math.ceil(settings.image_timeout_s) + DRAIN_MARGIN_S,
         lifespan="on",
     )
     server = uvicorn.Server(config)

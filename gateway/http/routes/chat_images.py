@@ -59,7 +59,10 @@ async def create_chat_image(
     events = service.chat_to_image(body.chat, body.image)
     if EVENT_STREAM in request.headers.get("accept", ""):
         summary = await anext(events)
-        return EventSourceResponse(_stream(summary, events), ping=15)
+        # A stream in flight when the gateway is asked to stop finishes its image (which has a
+        # deadline of image_timeout_s) instead of being cut, sse-starlette's default.
+        grace_s = request.app.state.settings.image_timeout_s
+        return EventSourceResponse(_stream(summary, events), ping=15, shutdown_grace_period=grace_s)
     async with aclosing(events):
         results = {type(item): item async for item in events}
     return ChatImageResponse(
