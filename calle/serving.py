@@ -16,7 +16,7 @@ from types import FrameType
 from typing import Any
 
 from calle.settings import GatewaySettings, TritonSettings, gateway_settings, triton_settings
-from calle.triton import TritonServer
+from calle.triton import TritonServer, usable_cores
 from gateway.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,7 @@ def start_triton(settings: TritonSettings) -> TritonServer:
         metrics_port=settings.metrics_port,
         exit_timeout_s=settings.exit_timeout_s,
         log_file=settings.log_file,
+        cpu_cores=settings.cpu_cores or usable_cores(),
     )
     _stop_on_signals(server)
     server.start()

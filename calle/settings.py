@@ -30,6 +30,9 @@ class TritonSettings(BaseSettings):
     startup_timeout_s: float = Field(300.0, description="How long to wait for readiness.")
     exit_timeout_s: int = Field(30, description="Grace period for in-flight requests on stop.")
     log_file: Path | None = Field(None, description="Write the server log here (else inherit).")
+    cpu_cores: int | None = Field(
+        None, ge=1, description="Cores the CPU models compute on at once (default: all usable)."
+    )
 
     @property
     def grpc_url(self) -> str:

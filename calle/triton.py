@@ -86,6 +86,11 @@ class TritonInstall:
         return env
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity; a container's cpuset)."""
+    return len(os.sched_getaffinity(0))
+
+
 @dataclass
 class TritonServer:
     """A ``tritonserver`` child process, usable as a context manager.
@@ -100,6 +105,10 @@ class TritonServer:
         model_control_explicit: Start with no models loaded unless named in ``load_models``
             and allow load/unload over the API.
         load_models: Models to load at start in explicit mode.
+        cpu_cores: Cores the CPU models may use at once: the count of the ``cpu`` resource
+            their instances each hold while they compute (Triton's rate limiter), so that
+            instances never outnumber cores and the summarizer, which has run least, goes
+            first. Default: the cores this process may run on.
         extra_args: More ``tritonserver`` flags.
     """
 
@@ -111,6 +120,7 @@ class TritonServer:
     exit_timeout_s: int = 30
     model_control_explicit: bool = False
     load_models: tuple[str, ...] = ()
+    cpu_cores: int = field(default_factory=usable_cores)
     extra_args: tuple[str, ...] = ()
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _workdir: tempfile.TemporaryDirectory[str] | None = field(default=None, init=False, repr=False)
@@ -145,6 +155,8 @@ class TritonServer:
             "--allow-gpu-metrics=false",
             "--strict-readiness=true",
             "--log-verbose=0",
+            "--rate-limit=execution_count",
+            f"--rate-limit-resource=cpu:{self.cpu_cores}",
         ]
         if self.model_control_explicit:
             cmd.append("--model-control-mode=explicit")

@@ -28,6 +28,12 @@ MODELS = (SUMMARIZER, TOKEN_COUNT, *TENSOR_MODELS, DIFFUSION, ENSEMBLE)
 # Python models that run ONNX graphs in-process and so belong on the GPU in the native flavour.
 GPU_PYTHON_MODELS = (SUMMARIZER,)
 ONNX_FILE = "model.onnx"
+# The templates batch for CPUs, where merging requests costs more per request than it saves;
+# GPUs gain from it: (preferred batch sizes, max queue delay in microseconds) per model.
+NATIVE_BATCHING: dict[str, tuple[tuple[int, ...], int]] = {
+    SUMMARIZER: ((), 20_000),
+    "unet": ((8, 16), 2_000),
+}
 
 
 class Flavour(str, enum.Enum):
@@ -90,6 +96,14 @@ def render_config(
             kind = mc.ModelInstanceGroup.KIND_CPU
         for group in rendered.instance_group:
             group.kind = kind
+            # The CPU-core rate limiter (see the templates) has no meaning on a GPU.
+            group.ClearField("rate_limiter")
+        if config.name in NATIVE_BATCHING:
+            preferred, delay_us = NATIVE_BATCHING[config.name]
+            batching = rendered.dynamic_batching
+            del batching.preferred_batch_size[:]
+            batching.preferred_batch_size.extend(preferred)
+            batching.max_queue_delay_microseconds = delay_us
     return rendered
 
 

@@ -74,10 +74,7 @@ def _instances(text: str) -> dict[str, int]:
 
 
 def register(subparsers: Any) -> None:
-    """Add ``loadtest`` and ``benchmark`` to a command's subparsers.
-
-    Their handlers are :func:`run_loadtest` and :func:`run_benchmark`.
-    """
+    """Add ``loadtest`` and ``benchmark`` to a command's subparsers (handlers in ``run``)."""
     loadtest = subparsers.add_parser(
         "loadtest",
         help="run a Locust scenario headless against a gateway, with pass/fail thresholds",
@@ -121,6 +118,8 @@ def register(subparsers: Any) -> None:
         "--step-time", type=_seconds, default=60, help="step_load: seconds per step (60)"
     )
 
+    loadtest.set_defaults(run=run_loadtest)
+
     benchmark = subparsers.add_parser(
         "benchmark",
         help="our stack against the single-process baseline at 1, 4 and 16 users",
@@ -160,6 +159,7 @@ def register(subparsers: Any) -> None:
         default=list(SYSTEM_CHOICES),
         help="what to measure (all)",
     )
+    benchmark.set_defaults(run=run_benchmark)
 
 
 def run_loadtest(args: argparse.Namespace) -> int:
@@ -251,5 +251,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    handlers = {"loadtest": run_loadtest, "benchmark": run_benchmark}
-    return handlers[args.command](args)
+    return args.run(args)

@@ -37,6 +37,19 @@ def test_portable_repository_matches_its_graphs(tiny_repository: Path) -> None:
         assert (tiny_repository / name / "1" / "model.py").exists()
 
 
+def test_portable_compute_models_share_the_cpu_cores(tiny_repository: Path) -> None:
+    for name in ("summarizer", *TENSOR_MODELS):
+        (group,) = read_config(tiny_repository / name / "config.pbtxt").instance_group
+        assert [(r.name, getattr(r, "global"), r.count) for r in group.rate_limiter.resources] == [
+            ("cpu", True, 1)
+        ]
+    # The loops only wait on the unet; holding a core there would idle it.
+    (loop,) = read_config(tiny_repository / "diffusion" / "config.pbtxt").instance_group
+    assert not loop.HasField("rate_limiter")
+    summarizer = read_config(tiny_repository / "summarizer" / "config.pbtxt")
+    assert list(summarizer.dynamic_batching.preferred_batch_size) == [1]
+
+
 def test_native_flavour_uses_onnxruntime_on_gpus(repository_copy: Path) -> None:
     assemble(repository_copy, flavour=Flavour.NATIVE, tensorrt=True)
     assert check_repository(repository_copy) == []
@@ -50,6 +63,13 @@ def test_native_flavour_uses_onnxruntime_on_gpus(repository_copy: Path) -> None:
         assert [a.name for a in accelerators] == ["tensorrt"]
     summarizer = read_config(repository_copy / "summarizer" / "config.pbtxt")
     assert {g.kind for g in summarizer.instance_group} == {mc.ModelInstanceGroup.KIND_GPU}
+    assert list(summarizer.dynamic_batching.preferred_batch_size) == []
+    assert summarizer.dynamic_batching.max_queue_delay_microseconds == 20_000
+    unet = read_config(repository_copy / "unet" / "config.pbtxt")
+    assert list(unet.dynamic_batching.preferred_batch_size) == [8, 16]
+    for name in ("summarizer", *TENSOR_MODELS):
+        config = read_config(repository_copy / name / "config.pbtxt")
+        assert not any(g.HasField("rate_limiter") for g in config.instance_group)
     diffusion = read_config(repository_copy / "diffusion" / "config.pbtxt")
     assert {g.kind for g in diffusion.instance_group} == {mc.ModelInstanceGroup.KIND_CPU}
 
