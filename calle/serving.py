@@ -55,16 +55,6 @@ def _local_gateway_settings(args: argparse.Namespace, triton: TritonServer) -> G
     )
 
 
-def _local_gateway_settings(args: argparse.Namespace, triton: TritonServer) -> GatewaySettings:
-    """Gateway settings pointing at the Triton this command started."""
-    return _gateway_settings(
-        args,
-        triton_host="127.0.0.1",
-        triton_grpc_port=triton.grpc_port,
-        triton_http_port=triton.http_port,
-    )
-
-
 def _triton_settings(args: argparse.Namespace) -> TritonSettings:
     return triton_settings(
         model_repository=args.repository,
