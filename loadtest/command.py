@@ -130,7 +130,7 @@ def register(subparsers: Any) -> None:
         "--users", type=int, nargs="+", default=[1, 4, 16], help="user counts (1 4 16)"
     )
     benchmark.add_argument(
-        "--run-time", type=_seconds, default=120, help="length of multi-user points (120s)"
+        "--run-time", type=_seconds, default=240, help="length of multi-user points (240s)"
     )
     benchmark.add_argument(
         "--single-user-run-time",

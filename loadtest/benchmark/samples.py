@@ -77,9 +77,18 @@ class Latency:
         return cls(len(seconds), percentile(seconds, 0.5), percentile(seconds, 0.95))
 
     @classmethod
-    def of_entry(cls, samples: Iterable[Sample], name: str) -> Latency:
-        """From the successful samples named ``name``."""
-        return cls.of_seconds([s.ms / 1000 for s in samples if s.name == name and s.ok])
+    def of_entry(cls, samples: Iterable[Sample], name: str, *, skip_first: int = 0) -> Latency:
+        """From the successful samples named ``name``.
+
+        Args:
+            samples: One run's samples.
+            name: The entry.
+            skip_first: Leave out the requests that started first (by start time): with
+                ``skip_first`` = users, each user's first request, i.e. the start-up burst of a
+                run whose users all start at once, to see the steady state apart from it.
+        """
+        ok = sorted((s.end - s.ms / 1000, s.ms / 1000) for s in samples if s.name == name and s.ok)
+        return cls.of_seconds([seconds for _, seconds in ok[skip_first:]])
 
 
 def failures(samples: Iterable[Sample], name: str) -> int:
