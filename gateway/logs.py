@@ -31,3 +31,6 @@ def configure_logging(level: str) -> None:
     # passes log every rewritten initializer (thousands of lines for one KoBART export).
     for noisy in ("httpx", "onnx_ir", "onnxscript"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # The exporter warns on every graph that torchvision's ops (which no model here uses) are
+    # not registered because torchvision is not installed.
+    logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
