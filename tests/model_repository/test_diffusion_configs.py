@@ -16,12 +16,12 @@ def load_config(name: str) -> mc.ModelConfig:
     return text_format.Parse((TEMPLATES / name / "config.pbtxt").read_text(), mc.ModelConfig())
 
 
-def test_unet_runs_one_guided_step_at_a_time_behind_a_bounded_queue() -> None:
+def test_unet_merges_queued_steps_behind_a_bounded_queue() -> None:
     config = load_config("unet")
     batching = config.dynamic_batching
-    # CPU template: no merging (the native flavour merges, see the export tests).
+    # CPU template: no waiting to merge steps (the native flavour waits, see the export tests).
     assert batching.max_queue_delay_microseconds == 0
-    assert list(batching.preferred_batch_size) == [2]
+    assert list(batching.preferred_batch_size) == [2, 4]
     policy = batching.default_queue_policy
     assert policy.max_queue_size > 0
     assert policy.default_timeout_microseconds > 0

@@ -93,7 +93,7 @@ def _counters(server: TritonServer, model: str) -> tuple[float, float]:
     return value("nv_inference_exec_count"), value("nv_inference_request_success")
 
 
-def test_concurrent_loops_take_turns_on_the_unet(server: TritonServer) -> None:
+def test_concurrent_requests_share_unet_executions(server: TritonServer) -> None:
     before = {model: _counters(server, model) for model in ("unet", "diffusion")}
 
     def generate(seed: int) -> bytes:
@@ -106,8 +106,8 @@ def test_concurrent_loops_take_turns_on_the_unet(server: TritonServer) -> None:
     executions, requests = (a - b for a, b in zip(after["unet"], before["unet"], strict=True))
     assert len(set(images)) == 8
     assert requests == 8 * 10
-    # The CPU flavour runs one guided step per execution (the GPU flavour merges them).
-    assert executions == requests
+    # Steps of different requests merged: batches formed across requests.
+    assert executions < requests
     # The diffusion loops themselves ran one request per execution, side by side.
     diffusion = [a - b for a, b in zip(after["diffusion"], before["diffusion"], strict=True)]
     assert diffusion == [8, 8]
