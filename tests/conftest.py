@@ -7,24 +7,17 @@ server start their own).
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from calle.ports import free_port
 from calle.triton import TritonServer
 from export.diffusion_checkpoints import build_tiny_diffusion
 from export.options import ExportOptions
 from export.pipeline import run_export
 from export.summarizer_checkpoints import TINY, build_summarizer
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

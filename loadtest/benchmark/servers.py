@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import psutil
 
+from calle.ports import free_port
 from calle.triton import TritonServer
 from loadtest.benchmark.triton_metrics import EXECUTIONS, PENDING, scrape
 
@@ -34,13 +34,6 @@ LOG_TAIL_LINES = 40
 
 class ServerError(RuntimeError):
     """A server did not start or did not become ready."""
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)

@@ -13,20 +13,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from loadtest.locustfiles import locustfile_names, locustfile_path
+
 SCENARIO_DIR = Path(__file__).parent
 
 
 def scenario_names() -> list[str]:
     """The scenarios there are, by file name."""
-    return sorted(path.stem for path in SCENARIO_DIR.glob("*.py") if path.stem != "__init__")
+    return locustfile_names(SCENARIO_DIR)
 
 
 def scenario_path(name: str) -> Path:
-    """The locustfile of scenario ``name``.
-
-    Raises:
-        ValueError: No such scenario.
-    """
-    if name not in scenario_names():
-        raise ValueError(f"unknown scenario {name!r}; choose from {', '.join(scenario_names())}")
-    return SCENARIO_DIR / f"{name}.py"
+    """The locustfile of scenario ``name`` (``ValueError`` if there is none)."""
+    return locustfile_path(SCENARIO_DIR, "scenario", name)

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from calle.ports import free_port
 
 pytestmark = pytest.mark.triton
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import tritonclient.http as triton_http
 
+from calle.ports import free_port
 from calle.triton import TritonError, TritonInstall, TritonServer
-from tests.conftest import free_port, start_server
+from tests.conftest import start_server
 
 ECHO_CONFIG = """
 name: "{name}"

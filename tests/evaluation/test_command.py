@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from calle.ports import free_port
 from evaluation import command, targets
 from evaluation.configs import SummarizerConfig
 from evaluation.dataset import Dialogue, DialogueText, default_dataset, load_dataset
 from evaluation.targets import Target, TargetError
-from tests.conftest import free_port
 
 LIMIT = 5
 REFERENCES = {

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from calle.ports import free_port
 
 SAMPLE_CHAT = Path(__file__).resolve().parents[2] / "gateway" / "ingest" / "sample_chat.txt"
 CALLE = Path(sys.executable).with_name("calle")

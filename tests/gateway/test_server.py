@@ -7,8 +7,8 @@ import signal
 import httpx
 import pytest
 
+from calle.ports import free_port
 from calle.triton import TritonServer
-from tests.conftest import free_port
 from tests.gateway.conftest import GatewayFactory
 from tests.gateway.helpers import SAMPLE_CHAT, sse_events
 

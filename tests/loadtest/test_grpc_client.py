@@ -14,12 +14,12 @@ from typing import Any
 import grpc
 import pytest
 
+from calle.ports import free_port
 from gateway.grpc.generated import calle_pb2, calle_pb2_grpc
 from gateway.ingest.models import ChatFormat
 from loadtest.chats import ALL_FORMATS, ChatGenerator
 from loadtest.checks import PNG_MAGIC, ChatImageTimer, ResponseCheckError
 from loadtest.grpc_client import LocustInterceptor, RpcStatusError, chat_to_image_request
-from tests.conftest import free_port
 
 METHOD = "/calle.v1.Calle/ChatToImage"
 
