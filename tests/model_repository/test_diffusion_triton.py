@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -93,6 +94,20 @@ def _counters(server: TritonServer, model: str) -> tuple[float, float]:
     return value("nv_inference_exec_count"), value("nv_inference_request_success")
 
 
+def _counters_once_reported(
+    server: TritonServer, model: str, requests: float, timeout_s: float = 10.0
+) -> tuple[float, float]:
+    """``_counters`` once ``model`` has reported ``requests`` successes.
+
+    A model records an execution's statistics after sending its responses, so a client that has
+    all its answers can still read the metrics a moment before the last execution is counted.
+    """
+    deadline = time.monotonic() + timeout_s
+    while (counters := _counters(server, model))[1] < requests and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return counters
+
+
 def test_concurrent_requests_share_unet_executions(server: TritonServer) -> None:
     before = {model: _counters(server, model) for model in ("unet", "diffusion")}
 
@@ -102,7 +117,10 @@ def test_concurrent_requests_share_unet_executions(server: TritonServer) -> None
 
     with ThreadPoolExecutor(8) as pool:
         images = list(pool.map(generate, range(8)))
-    after = {model: _counters(server, model) for model in ("unet", "diffusion")}
+    after = {
+        model: _counters_once_reported(server, model, before[model][1] + 8 * steps)
+        for model, steps in (("unet", 10), ("diffusion", 1))
+    }
     executions, requests = (a - b for a, b in zip(after["unet"], before["unet"], strict=True))
     assert len(set(images)) == 8
     assert requests == 8 * 10
