@@ -8,13 +8,16 @@ is checked for parity afterwards (:mod:`export.parity`).
 from __future__ import annotations
 
 import logging
+import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import onnx
+import onnx_ir
 import torch
+from onnxscript.rewriter.ort_fusions import optimize_for_ort
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,33 @@ def export_graph(
     onnx.checker.check_model(str(path))
     log.info("exported %s", path)
     return path
+
+
+def fuse_for_onnxruntime(path: Path) -> dict[str, int]:
+    """Rewrite the graph at ``path`` with ONNX Runtime's fused attention kernels.
+
+    The dynamo exporter writes scaled-dot-product attention as MatMul/Softmax/MatMul, which ONNX
+    Runtime's own optimizer does not fuse; onnxscript's ORT fusions turn it into
+    ``com.microsoft.MultiHeadAttention`` (and Add+LayerNorm into ``SkipLayerNormalization``).
+    On the small preset's unet, one thread, that is 274 -> 241 ms per guided step; the
+    summarizer's graphs got slower and the text encoder and VAE decoder did not change, so only
+    the unet is fused (:mod:`export.diffusion`). ``com.microsoft`` ops run on ONNX Runtime's CPU
+    and CUDA providers, not under TensorRT. Parity is checked on the fused graph.
+
+    Returns:
+        How many times each fusion was applied.
+    """
+    model, fusions = optimize_for_ort(onnx_ir.load(path))
+    data = path.with_name(path.name + ".data")
+    # Written beside, then moved over: the loaded model still reads its weights from ``path``.
+    with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
+        fused = Path(scratch) / path.name
+        onnx_ir.save(model, fused, external_data=data.name if data.exists() else None)
+        for written in Path(scratch).iterdir():
+            written.replace(path.parent / written.name)
+    applied = {name: count for name, count in fusions.items() if count}
+    log.info("fused %s: %s", path, applied)
+    return applied
 
 
 def graph_io(

@@ -21,7 +21,7 @@ from export.diffusion import export_diffusion
 from export.options import MANIFEST, ExportOptions, is_current
 from export.parity import ParityResult, require_parity, write_report
 from export.presets import PRESETS
-from export.repository import assemble
+from export.repository import Flavour, assemble
 from export.summarizer import export_summarizer
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,10 @@ def run_export(options: ExportOptions, *, progress: bool = True) -> list[ParityR
                 diffusion,
                 output,
                 fp16=options.fp16,
+                # The portable flavour runs float32 graphs on ONNX Runtime's CPU provider, where
+                # the fused kernels were measured; native graphs may run under TensorRT, which
+                # does not know them.
+                fuse_attention=options.flavour is Flavour.PORTABLE and not options.fp16,
                 default_steps=preset.diffusion_steps,
                 progress=False,
             )

@@ -65,6 +65,15 @@ def test_graph_signatures(diffusion_checkpoint: Path, tiny_repository: Path) -> 
             assert isinstance(dims[0], str)
 
 
+def test_only_the_portable_unet_gets_fused_attention(tiny_repository: Path) -> None:
+    def ops(name: str) -> set[str]:
+        path = tiny_repository / name / "1" / "model.onnx"
+        return {node.op_type for node in onnx.load(str(path), load_external_data=False).graph.node}
+
+    assert "MultiHeadAttention" in ops("unet")
+    assert "MultiHeadAttention" not in ops("text_encoder") | ops("vae_decoder")
+
+
 def test_graphs_match_pytorch_on_untraced_shapes(
     diffusion_checkpoint: Path, tiny_repository: Path
 ) -> None:
