@@ -53,7 +53,7 @@ class Point:
     errors: int
     time_to_summary: Latency
     time_to_image: Latency
-    time_to_summary_after_start: Latency = field(default_factory=lambda: Latency(0, None, None))
+    time_to_summary_after_start: Latency
     cpu: CpuUsage | None = None
     triton: dict[str, ModelActivity] = field(default_factory=dict)
     stages: dict[str, float] = field(default_factory=dict)
