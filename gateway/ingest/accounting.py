@@ -14,6 +14,18 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 
+def split_lines(text: str) -> list[str]:
+    r"""The lines of ``text`` as the reports number them.
+
+    Split at ``"\n"`` only (a message may hold other line separators); the break after the
+    last line ends it rather than opening an empty one.
+    """
+    lines = text.split("\n")
+    if len(lines) > 1 and not lines[-1]:
+        lines.pop()
+    return lines
+
+
 class LineRole(str, Enum):
     """What one input line became; every line gets exactly one."""
 

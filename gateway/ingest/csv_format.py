@@ -13,7 +13,7 @@ import io
 import re
 from datetime import datetime
 
-from gateway.ingest.accounting import LineRole, Tally
+from gateway.ingest.accounting import LineRole, Tally, split_lines
 from gateway.ingest.cleaning import make_message
 from gateway.ingest.clock import date_of, time_of
 from gateway.ingest.errors import ChatFormatError
@@ -54,8 +54,7 @@ def parse_macos_csv(text: str) -> ParsedChat:
             tally.roles.extend([LineRole.CONTINUATION] * lines_read)
     except csv.Error as error:
         raise _row_error(rows.line_num) from error
-    # A final line break ends the last row; the empty line after it is no row.
-    tally.roles.extend([LineRole.BLANK] * (len(text.split("\n")) - len(tally.roles)))
+    tally.roles.extend([LineRole.BLANK] * (len(split_lines(text)) - len(tally.roles)))
     return ParsedChat(
         format=ChatFormat.MACOS_CSV, room=None, messages=messages, report=tally.report()
     )

@@ -37,8 +37,8 @@ TRUNCATED = "truncated_character"
 MOJIBAKE_UTF8 = "mojibake_utf8"
 MOJIBAKE_CP949 = "mojibake_cp949"
 
-# UTF-16 detection reads this many bytes; a tenth of its code units must have a zero byte, all
-# on the same side.
+# UTF-16 detection reads this many bytes; a tenth of its code units must have a zero byte, nearly
+# all on the same side.
 _UTF16_SAMPLE = 4096
 _UTF16_MIN_ZERO_SHARE = 0.1
 # Mojibake of Korean text is mostly Latin-1 letters (ì, ë, ¹, Á): at least this many, and more
@@ -150,9 +150,10 @@ def _utf16_without_bom(data: bytes) -> str | None:
     if units == 0:
         return None
     zeros_even, zeros_odd = sample[0::2].count(0), sample[1::2].count(0)
-    if zeros_odd >= units * _UTF16_MIN_ZERO_SHARE and zeros_even == 0:
+    # Some Hangul syllables have a zero byte too (U+AC00 가), so the other side may hold a few.
+    if zeros_odd >= units * _UTF16_MIN_ZERO_SHARE and zeros_even * 4 < zeros_odd:
         return "utf-16-le"
-    if zeros_even >= units * _UTF16_MIN_ZERO_SHARE and zeros_odd == 0:
+    if zeros_even >= units * _UTF16_MIN_ZERO_SHARE and zeros_odd * 4 < zeros_even:
         return "utf-16-be"
     return None
 

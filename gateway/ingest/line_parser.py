@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from gateway.ingest.accounting import LineRole, Tally
+from gateway.ingest.accounting import LineRole, Tally, split_lines
 from gateway.ingest.cleaning import make_message
 from gateway.ingest.clock import date_of, time_of
 from gateway.ingest.line_formats import LINE_FORMATS, LineFormat, LineKind, Rule
@@ -45,7 +45,7 @@ def parse_line_export(text: str) -> ParsedChat | None:
         The chat, or ``None`` when no line-based format fits (no message or export-date line
         in the first lines).
     """
-    lines = [line.rstrip() for line in text.split("\n")]
+    lines = [line.rstrip() for line in split_lines(text)]
     chat_format = _detect(lines[:_DETECTION_LINES])
     return None if chat_format is None else _parse(chat_format, lines)
 
