@@ -67,6 +67,7 @@ class SelectionReport:
             the gap to reach the minimum.
         min_messages: The minimum asked for.
         min_speakers: The minimum number of distinct speakers asked for.
+        minimum_met: Whether the candidates hold both minimums (not when the chat does not).
         budget_dropped: Oldest candidates left out to fit the token budget.
         reason: One sentence saying why the dialogue is what it is.
     """
@@ -76,6 +77,7 @@ class SelectionReport:
     candidate_messages: int
     min_messages: int
     min_speakers: int
+    minimum_met: bool
     budget_dropped: int
     reason: str
 

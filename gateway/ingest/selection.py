@@ -98,6 +98,7 @@ def select_dialogue(
         candidate_messages=len(candidates),
         min_messages=min_messages,
         min_speakers=min_speakers,
+        minimum_met=_meets(candidates, min_messages, min_speakers),
         budget_dropped=len(candidates) - dialogue.message_count,
         reason="",
     )
@@ -139,25 +140,25 @@ def _minimum_start(messages: Sequence[Message], min_messages: int, min_speakers:
     return 0
 
 
+def _meets(messages: Sequence[Message], min_messages: int, min_speakers: int) -> bool:
+    speakers = {message.speaker for message in messages}
+    return len(messages) >= min_messages and len(speakers) >= min_speakers
+
+
 def _reason(report: SelectionReport, dialogue: Dialogue) -> str:
     """Why the dialogue is what it is, in counts only."""
-    minimum = f"{report.min_messages} messages from {report.min_speakers} speakers"
+    burst = f"the latest burst ({report.burst_messages} messages)"
     if not report.extended_past_gap:
-        reason = (
-            "the whole chat is one burst"
-            if report.burst_messages == report.chat_messages
-            else f"the latest burst ({report.burst_messages} messages) holds at least {minimum}"
-        )
+        whole = report.burst_messages == report.chat_messages
+        basis = "the whole chat is one burst" if whole else f"{burst} was taken"
     elif report.candidate_messages == report.chat_messages:
-        reason = (
-            f"the latest burst ({report.burst_messages} messages) holds fewer than {minimum}, "
-            "and so does the whole chat: all of it was taken"
-        )
+        basis = f"{burst} was too short: extended past the gap to the whole chat"
     else:
-        reason = (
-            f"the latest burst ({report.burst_messages} messages) holds fewer than {minimum}: "
-            f"extended past the gap to {report.candidate_messages} messages"
-        )
+        basis = f"{burst} was too short: extended past the gap to {report.candidate_messages}"
+    reason = (
+        f"{basis}; it holds {'' if report.minimum_met else 'fewer than '}the minimum of "
+        f"{report.min_messages} messages from {report.min_speakers} speakers"
+    )
     if report.budget_dropped:
         reason += (
             f"; the token budget left out the oldest {report.budget_dropped}, "

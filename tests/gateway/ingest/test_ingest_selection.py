@@ -70,8 +70,12 @@ def test_latest_burst_is_cut_at_a_silence_longer_than_the_gap():
         candidate_messages=3,
         min_messages=1,
         min_speakers=1,
+        minimum_met=True,
         budget_dropped=0,
-        reason="The latest burst (3 messages) holds at least 1 messages from 1 speakers.",
+        reason=(
+            "The latest burst (3 messages) was taken; "
+            "it holds the minimum of 1 messages from 1 speakers."
+        ),
     )
 
 
@@ -231,10 +235,11 @@ def test_a_burst_below_the_minimum_is_extended_past_the_gap():
         candidate_messages=10,
         min_messages=10,
         min_speakers=2,
+        minimum_met=True,
         budget_dropped=0,
         reason=(
-            "The latest burst (1 messages) holds fewer than 10 messages from 2 speakers: "
-            "extended past the gap to 10 messages."
+            "The latest burst (1 messages) was too short: extended past the gap to 10; "
+            "it holds the minimum of 10 messages from 2 speakers."
         ),
     )
     assert dialogue.selection.extended_past_gap
@@ -262,7 +267,11 @@ def test_a_chat_smaller_than_the_minimum_is_taken_whole():
 
     assert dialogue.message_count == 4
     assert dialogue.selection is not None
-    assert "and so does the whole chat: all of it was taken" in dialogue.selection.reason
+    assert dialogue.selection.reason == (
+        "The latest burst (1 messages) was too short: extended past the gap to the whole chat; "
+        "it holds fewer than the minimum of 10 messages from 2 speakers."
+    )
+    assert not dialogue.selection.minimum_met
 
 
 def test_the_budget_wins_over_the_minimum_and_says_so():
