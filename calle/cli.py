@@ -9,13 +9,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+import calle.inspection
 import calle.serving
 import evaluation.command
 import export.command
 import loadtest.command
 from gateway.logs import configure_logging
 
-FEATURES = (export.command, calle.serving, evaluation.command, loadtest.command)
+FEATURES = (
+    export.command,
+    calle.serving,
+    calle.inspection,
+    evaluation.command,
+    loadtest.command,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gateway.ingest.selection import DEFAULT_MIN_MESSAGES, DEFAULT_MIN_SPEAKERS
+
 DEFAULT_REPOSITORY = Path("build/model_repository")
 
 
@@ -69,6 +71,12 @@ class GatewaySettings(BaseSettings):
     summary_timeout_s: float = Field(60.0, gt=0, description="Deadline of one summary.")
     image_timeout_s: float = Field(300.0, gt=0, description="Deadline of one image.")
     burst_gap_minutes: float = Field(120.0, gt=0, description="Silence that ends a burst.")
+    min_dialogue_messages: int = Field(
+        DEFAULT_MIN_MESSAGES, ge=1, description="Extend a shorter burst past the gap to this."
+    )
+    min_dialogue_speakers: int = Field(
+        DEFAULT_MIN_SPEAKERS, ge=1, description="Extend a burst with fewer speakers to this."
+    )
     cors_origins: str = Field("", description="Comma-separated allowed origins; empty = closed.")
     api_keys: str = Field("", description="Comma-separated API keys; empty = no key needed.")
     log_level: str = Field("INFO", description="Logging level.")

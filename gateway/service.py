@@ -18,6 +18,7 @@ from typing import TypeVar
 from gateway.admission import ConcurrencyLimit
 from gateway.errors import StageTimeoutError, from_ingest_error
 from gateway.ingest import Dialogue, IngestError, ParsedChat, select_dialogue
+from gateway.ingest.selection import DEFAULT_MIN_MESSAGES, DEFAULT_MIN_SPEAKERS
 from gateway.metrics import GatewayMetrics
 from gateway.models import ChatInput, ImageOptions, ImageRequest, ImageResult, SummaryResult
 from gateway.request_id import current_request_id
@@ -38,6 +39,8 @@ class CalleService:
         summary_timeout_s: Deadline of the summary stage (reading, counting, summarizing).
         image_timeout_s: Deadline of the image stage.
         burst_gap: The silence that ends a conversation (``CALLE_BURST_GAP_MINUTES``).
+        min_messages: Extend a shorter burst past the gap (``CALLE_MIN_DIALOGUE_MESSAGES``).
+        min_speakers: Extend a burst with fewer speakers (``CALLE_MIN_DIALOGUE_SPEAKERS``).
     """
 
     def __init__(
@@ -49,6 +52,8 @@ class CalleService:
         summary_timeout_s: float,
         image_timeout_s: float,
         burst_gap: timedelta,
+        min_messages: int = DEFAULT_MIN_MESSAGES,
+        min_speakers: int = DEFAULT_MIN_SPEAKERS,
     ) -> None:
         self._models = models
         self._limit = limit
@@ -56,6 +61,8 @@ class CalleService:
         self._summary_timeout_s = summary_timeout_s
         self._image_timeout_s = image_timeout_s
         self._burst_gap = burst_gap
+        self._min_messages = min_messages
+        self._min_speakers = min_speakers
 
     async def summarize(self, chat: ChatInput) -> SummaryResult:
         """Summarize the latest conversation of ``chat``."""
@@ -132,7 +139,12 @@ class CalleService:
             parsed = chat.parse()
             budget = on_loop(self._models.source_budget(timeout_s=self._summary_timeout_s))
             dialogue = select_dialogue(
-                parsed, count_tokens=count_tokens, max_tokens=budget, gap=self._burst_gap
+                parsed,
+                count_tokens=count_tokens,
+                max_tokens=budget,
+                gap=self._burst_gap,
+                min_messages=self._min_messages,
+                min_speakers=self._min_speakers,
             )
             return parsed, dialogue
 

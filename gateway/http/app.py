@@ -58,6 +58,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         summary_timeout_s=settings.summary_timeout_s,
         image_timeout_s=settings.image_timeout_s,
         burst_gap=settings.burst_gap,
+        min_messages=settings.min_dialogue_messages,
+        min_speakers=settings.min_dialogue_speakers,
     )
     grpc_server = GrpcServer(
         service,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from gateway.ingest.accounting import Tally
 from gateway.ingest.cleaning import make_message
 from gateway.ingest.errors import ChatFormatError
 from gateway.ingest.models import ChatFormat, Message, ParsedChat
@@ -34,8 +35,9 @@ def parse_messages_json(obj: object) -> ParsedChat:
             "the JSON must be an array of message objects",
         )
     messages: list[Message] = []
+    tally = Tally()
     for position, item in enumerate(obj, start=1):
-        message = _message(item, position)
+        message = _message(item, position, tally)
         if message is not None:
             messages.append(message)
     zones = {message.time.tzinfo is None for message in messages if message.time is not None}
@@ -44,10 +46,10 @@ def parse_messages_json(obj: object) -> ParsedChat:
             "시간대가 있는 time과 없는 time을 섞을 수 없습니다",
             "times with and without a time zone cannot be mixed",
         )
-    return ParsedChat(format=ChatFormat.JSON, room=None, messages=messages)
+    return ParsedChat(format=ChatFormat.JSON, room=None, messages=messages, report=tally.report())
 
 
-def _message(item: object, position: int) -> Message | None:
+def _message(item: object, position: int, tally: Tally) -> Message | None:
     if not isinstance(item, Mapping):
         raise _shape_error(
             f"{position}번째 항목이 객체가 아닙니다", f"item {position} is not an object"
@@ -63,7 +65,7 @@ def _message(item: object, position: int) -> Message | None:
             f"{position}번째 항목의 text는 문자열이어야 합니다",
             f"item {position}: 'text' must be a string",
         )
-    return make_message(speaker, text, _time(time, position))
+    return make_message(speaker, text, _time(time, position), tally)
 
 
 def _time(value: object, position: int) -> datetime | None:

@@ -7,7 +7,9 @@ of :class:`Rule` objects and :mod:`gateway.ingest.line_parser` runs any of them.
 use the names :mod:`gateway.ingest.clock` reads (``year``, ``month``/``month_name``, ``day``,
 ``meridiem``, ``hour``, ``minute``) plus ``speaker``, ``text`` and ``room``.
 
-Patterns are matched against whole lines (``fullmatch``) with trailing spaces removed.
+Patterns are matched against whole lines (``fullmatch``) with trailing spaces removed. Title and
+save-date lines count as a header only where a header can be (see
+:mod:`gateway.ingest.line_parser`), so chat text that happens to look like one is kept.
 """
 
 from __future__ import annotations
@@ -58,7 +60,9 @@ def _rule(kind: LineKind, pattern: str) -> Rule:
     return Rule(kind, re.compile(pattern))
 
 
-_SPEAKER_TEXT = r"(?P<speaker>\S.*?) : (?P<text>.*)"
+# The text may be empty, or start on the next line: ``민지 : `` loses its trailing space to the
+# line's rstrip, so the space before the text is optional at the end of the line.
+_SPEAKER_TEXT = r"(?P<speaker>\S.*?) :(?: (?P<text>.*))?"
 
 _KO_DATE = r"(?P<year>\d{4})년 (?P<month>\d{1,2})월 (?P<day>\d{1,2})일"
 _KO_TIME = r"(?P<meridiem>오전|오후) (?P<hour>\d{1,2}):(?P<minute>\d{2})"
@@ -71,13 +75,17 @@ _EN_DATE = r"(?P<month_name>[A-Za-z]{3,9})\.? (?P<day>\d{1,2}), (?P<year>\d{4})"
 _EN_TIME = r"(?P<hour>\d{1,2}):(?P<minute>\d{2}) ?(?P<meridiem>[AaPp]\.?[Mm]\.?)"
 _EN_WEEKDAY = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
 
+# Titles: "부산 여행 님과 카카오톡 대화", "부산 여행(4명)과 카카오톡 대화" (iOS),
+# "부산 여행 62 카카오톡 대화" (a member count, no 님과); "Busan Trip with KakaoTalk Chats",
+# "KakaoTalk Chats with Busan Trip", "KakaoTalk Chats Busan Trip (24)". Member counts in
+# parentheses and file names are removed by :func:`gateway.ingest.room_names.clean_room`.
 _KO_HEADER = (
-    _rule(LineKind.TITLE, r"(?P<room>.+?) 님과 카카오톡 대화"),
+    _rule(LineKind.TITLE, r"(?P<room>.+?)(?: 님과|\(\d+명\)과| \d+)? 카카오톡 대화"),
     _rule(LineKind.SAVED, r"저장한 날짜 ?: ?.+"),
 )
 _EN_HEADER = (
     _rule(LineKind.TITLE, r"(?P<room>.+?) with KakaoTalk Chats"),
-    _rule(LineKind.TITLE, r"KakaoTalk Chats with (?P<room>.+)"),
+    _rule(LineKind.TITLE, r"KakaoTalk Chats(?: with)? (?P<room>.+)"),
     _rule(LineKind.SAVED, r"Date Saved ?: ?.+"),
 )
 

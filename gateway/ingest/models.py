@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+
+from gateway.ingest.accounting import ParseReport
 
 
 class ChatFormat(str, Enum):
@@ -45,11 +47,44 @@ class ParsedChat:
         format: The detected input format.
         room: The chat room's name from the export header, when the format has one.
         messages: The messages, oldest first.
+        report: Where every input line went and what was dropped (kinds and counts only).
     """
 
     format: ChatFormat
     room: str | None
     messages: list[Message]
+    report: ParseReport = field(default_factory=ParseReport)
+
+
+@dataclass(frozen=True)
+class SelectionReport:
+    """What selection chose and why, in counts (safe to log and to show operators).
+
+    Attributes:
+        chat_messages: Messages in the whole chat.
+        burst_messages: Messages in the latest burst (after the last long silence).
+        candidate_messages: Messages considered: the burst, or more when it was extended past
+            the gap to reach the minimum.
+        min_messages: The minimum asked for.
+        min_speakers: The minimum number of distinct speakers asked for.
+        minimum_met: Whether the candidates hold both minimums (not when the chat does not).
+        budget_dropped: Oldest candidates left out to fit the token budget.
+        reason: One sentence saying why the dialogue is what it is.
+    """
+
+    chat_messages: int
+    burst_messages: int
+    candidate_messages: int
+    min_messages: int
+    min_speakers: int
+    minimum_met: bool
+    budget_dropped: int
+    reason: str
+
+    @property
+    def extended_past_gap(self) -> bool:
+        """Whether messages before the latest burst were taken to reach the minimum."""
+        return self.candidate_messages > self.burst_messages
 
 
 @dataclass(frozen=True)
@@ -62,6 +97,7 @@ class Dialogue:
         speaker_count: How many distinct speakers wrote them.
         start: Time of the earliest selected message, ``None`` when no time is known.
         end: Time of the latest selected message, ``None`` when no time is known.
+        selection: What was chosen and why (set by :func:`gateway.ingest.select_dialogue`).
     """
 
     text: str
@@ -69,3 +105,4 @@ class Dialogue:
     speaker_count: int
     start: datetime | None
     end: datetime | None
+    selection: SelectionReport | None = None

@@ -4,16 +4,25 @@ Display names are personal data and the summarizer does not need them. Labels fo
 in which speakers first appear in the selected dialogue, so the same dialogue always gets the
 same labels.
 
-Names are also replaced inside message text, where that is safe:
+Names are also replaced inside message text. The rule, chosen so that no name of the chat can
+reach the model whatever surrounds it:
 
 - only exact display names of people in the chat (no guessing at nicknames or given names:
-  ``김민지`` in text is replaced for speaker ``김민지``, ``민지`` is not);
+  ``김민지`` in text is replaced for speaker ``김민지``; for speaker ``민지`` it becomes ``김P01``);
 - only names of two characters or more: a one-letter name (``나``, ``A``) is an ordinary word;
-- only at the start of a word (``민지야`` becomes ``P01야``, but ``김민지`` is left alone for
-  speaker ``민지``) and not followed by a Latin letter or digit (``Mina`` does not match in
-  ``Minako``). Korean particles may follow, which also means a longer Korean word starting with
-  the name is replaced (``민지연`` -> ``P01연``);
-- longer names first, so ``민지 언니`` wins over ``민지``.
+- **wherever they occur**, with no word-boundary condition. Korean attaches particles
+  (``민지가``, ``민지는``, ``민지야``), surnames and honorifics to names without a space, people
+  glue names together (``민지민지``) and to Latin letters, digits or ``_`` (``민지abc``,
+  ``민지123``, ``민지_``); every one of those is a name the model must not see. The price is
+  over-replacement inside longer words (speaker ``Mina`` turns ``Minako`` into ``P01ko``), which
+  costs the summarizer a word but never leaks a name;
+- leftmost-longest: at each position the longest name wins (``민지 언니`` over ``민지``), and
+  matches do not overlap.
+
+Matching is one Aho-Corasick automaton over all names (``ahocorasick-rs``, the Rust
+``aho-corasick`` crate, leftmost-longest), built once per chat: scrubbing is linear in the text
+whatever the number of names (a regex alternation of N names costs up to N tries per position
+in Python's backtracking engine: 100,000 speakers made a 3.5 MB chat take ~15 s).
 
 People who are mentioned but do not speak in the dialogue get the next free labels, in order of
 first mention.
@@ -21,33 +30,61 @@ first mention.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
+from ahocorasick_rs import AhoCorasick, MatchKind
+
 MIN_NAME_LENGTH = 2
+
+
+class NameMatcher:
+    """One automaton that finds every name of a chat in a text, in one pass over it."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        """Build the automaton (linear in the total length of the names).
+
+        Args:
+            names: Display names; duplicates and names shorter than :data:`MIN_NAME_LENGTH`
+                are left out.
+        """
+        self._names = [name for name in dict.fromkeys(names) if len(name) >= MIN_NAME_LENGTH]
+        self._automaton = (
+            AhoCorasick(self._names, matchkind=MatchKind.LeftmostLongest) if self._names else None
+        )
+
+    def find(self, text: str) -> list[tuple[str, int, int]]:
+        """``(name, start, end)`` of every non-overlapping leftmost-longest name in ``text``."""
+        if self._automaton is None:
+            return []
+        return [
+            (self._names[index], start, end)
+            for index, start, end in self._automaton.find_matches_as_indexes(text)
+        ]
 
 
 class Pseudonyms:
     """Labels for the speakers of one dialogue, and scrubbing of names in its text."""
 
-    def __init__(self, speakers: Iterable[str], known_names: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        speakers: Iterable[str],
+        known_names: Iterable[str] = (),
+        *,
+        matcher: NameMatcher | None = None,
+    ) -> None:
         """Label ``speakers`` in the given order.
 
         Args:
             speakers: The dialogue's speakers, in order of first appearance.
             known_names: Everyone else in the chat, whose names are scrubbed when mentioned.
+            matcher: A matcher built once for the whole chat (it must know every speaker and
+                known name); without one, a matcher over ``speakers`` and ``known_names`` is
+                built here.
         """
         self._labels: dict[str, str] = {}
         for speaker in speakers:
             self.label(speaker)
-        names = sorted(
-            {name for name in (*self._labels, *known_names) if len(name) >= MIN_NAME_LENGTH},
-            key=lambda name: (-len(name), name),
-        )
-        alternatives = "|".join(map(re.escape, names))
-        self._mentions = (
-            re.compile(rf"(?<!\w)(?:{alternatives})(?![A-Za-z0-9_])") if names else None
-        )
+        self._matcher = matcher or NameMatcher((*self._labels, *known_names))
 
     def label(self, name: str) -> str:
         """The label of ``name``, giving it the next free one if it has none yet."""
@@ -57,7 +94,10 @@ class Pseudonyms:
         return label
 
     def scrub(self, text: str) -> str:
-        """``text`` with every known name replaced by its label."""
-        if self._mentions is None:
-            return text
-        return self._mentions.sub(lambda match: self.label(match.group()), text)
+        """``text`` with every known name replaced by its label (one pass over ``text``)."""
+        pieces: list[str] = []
+        done = 0
+        for name, start, end in self._matcher.find(text):
+            pieces += (text[done:start], self.label(name))
+            done = end
+        return "".join(pieces) + text[done:]

@@ -59,12 +59,26 @@ _REMOVED_MESSAGES = frozenset(
 )
 
 
-def is_system_notice(line: str) -> bool:
-    """Whether a line without a message prefix is a KakaoTalk notice rather than chat text."""
+MEMBERSHIP = "membership"
+POLICY = "policy"
+OTHER = "other"  # a timestamped line without a speaker whose wording is not known here
+
+
+def notice_kind(line: str) -> str | None:
+    """The kind of KakaoTalk notice ``line`` is (:data:`MEMBERSHIP`, :data:`POLICY`), if any."""
     line = line.strip()
     if not line or len(line) > _MAX_NOTICE_LENGTH:
-        return False
-    return _MEMBERSHIP.fullmatch(line) is not None or _POLICY.search(line) is not None
+        return None
+    if _MEMBERSHIP.fullmatch(line) is not None:
+        return MEMBERSHIP
+    if _POLICY.search(line) is not None:
+        return POLICY
+    return None
+
+
+def is_system_notice(line: str) -> bool:
+    """Whether a line without a message prefix is a KakaoTalk notice rather than chat text."""
+    return notice_kind(line) is not None
 
 
 def is_removed_message(text: str) -> bool:

@@ -51,8 +51,9 @@ def test_no_break_spaces_become_spaces():
 
 
 def test_undecodable_bytes_raise_format_error():
+    # No UTF-16 BOM: a BOM followed by an odd byte count reads as UTF-16 cut in its last unit.
     with pytest.raises(ChatFormatError) as caught:
-        decode(b"\xff\xfe\xfd\x80\x80")
+        decode(b"\x80\x80\xff\xfe\xfd\x80\x80")
 
     assert "UTF-8" in caught.value.message_en
     assert "CP949" in caught.value.message_ko

@@ -115,7 +115,7 @@ def test_only_format_and_counts_are_logged(fixture_bytes, caplog):
         parse_chat(fixture_bytes("pc_windows_ko.txt"))
 
     assert [record.getMessage() for record in caplog.records] == [
-        "parsed pc_windows_ko chat: 13 messages"
+        "parsed pc_windows_ko chat (utf-8): 13 messages"
     ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from gateway.ingest import (
     ParsedChat,
     select_dialogue,
 )
+from gateway.ingest.models import SelectionReport
 from gateway.ingest.selection import COUNT_CHUNK
 
 
@@ -37,6 +39,9 @@ def chat(*messages: tuple[str, str, str | None]) -> ParsedChat:
 
 
 def select(parsed: ParsedChat, max_tokens: int = 1000, **kwargs) -> Dialogue:
+    """Selection of the latest burst alone (no minimum), unless a test asks for one."""
+    kwargs.setdefault("min_messages", 1)
+    kwargs.setdefault("min_speakers", 1)
     return select_dialogue(parsed, count_tokens=words, max_tokens=max_tokens, **kwargs)
 
 
@@ -52,12 +57,25 @@ EVENING = chat(
 def test_latest_burst_is_cut_at_a_silence_longer_than_the_gap():
     dialogue = select(EVENING)
 
-    assert dialogue == Dialogue(
+    assert replace(dialogue, selection=None) == Dialogue(
         text="P01: 내일 몇 시에 만나?\nP02: 7시 어때\nP01: 좋아 P02야",
         message_count=3,
         speaker_count=2,
         start=datetime(2024, 5, 2, 19, 0),
         end=datetime(2024, 5, 2, 20, 30),
+    )
+    assert dialogue.selection == SelectionReport(
+        chat_messages=5,
+        burst_messages=3,
+        candidate_messages=3,
+        min_messages=1,
+        min_speakers=1,
+        minimum_met=True,
+        budget_dropped=0,
+        reason=(
+            "The latest burst (3 messages) was taken; "
+            "it holds the minimum of 1 messages from 1 speakers."
+        ),
     )
 
 
@@ -129,7 +147,7 @@ def test_final_text_is_checked_against_the_budget():
 
     parsed = chat(("민지", "a b", "19:00"), ("지훈", "c d", "19:01"), ("수아", "e f", "19:02"))
 
-    dialogue = select_dialogue(parsed, count_tokens=words_and_lines, max_tokens=9)
+    dialogue = select_dialogue(parsed, count_tokens=words_and_lines, max_tokens=9, min_messages=1)
 
     assert dialogue.text == "P01: c d\nP02: e f"
     assert words_and_lines([dialogue.text])[0] <= 9
@@ -166,7 +184,15 @@ def test_empty_chat_raises_empty_chat_error():
     assert caught.value.message_en.startswith("There is no conversation to summarize")
 
 
-@pytest.mark.parametrize("kwargs", [{"max_tokens": 0}, {"max_tokens": 10, "gap": timedelta(0)}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"max_tokens": 0},
+        {"max_tokens": 10, "gap": timedelta(0)},
+        {"max_tokens": 10, "min_messages": 0},
+        {"max_tokens": 10, "min_speakers": 0},
+    ],
+)
 def test_caller_bugs_raise_value_error(kwargs):
     with pytest.raises(ValueError, match="must be positive"):
         select_dialogue(EVENING, count_tokens=words, **kwargs)
@@ -177,5 +203,99 @@ def test_only_counts_are_logged(caplog):
         select(EVENING)
 
     assert [record.getMessage() for record in caplog.records] == [
-        "selected 3 of 5 messages (3 in the latest burst) from 2 speakers"
+        "selected 3 of 5 messages (3 in the latest burst, 3 candidates) from 2 speakers"
     ]
+
+
+def night_then_one_line(lines: int, speakers: int = 3) -> ParsedChat:
+    """An evening of ``lines`` messages, a night's silence, and one "ㅋㅋ" in the morning."""
+    return ParsedChat(
+        ChatFormat.JSON,
+        None,
+        [
+            *(
+                Message(f"사람{i % speakers}", f"말 {i}", datetime(2024, 5, 2, 19, i % 60))
+                for i in range(lines)
+            ),
+            Message("사람0", "ㅋㅋ", datetime(2024, 5, 3, 9, 0)),
+        ],
+    )
+
+
+def test_a_burst_below_the_minimum_is_extended_past_the_gap():
+    dialogue = select_dialogue(
+        night_then_one_line(30), count_tokens=words, max_tokens=1000, min_messages=10
+    )
+
+    assert dialogue.message_count == 10
+    assert dialogue.text.endswith("P03: 말 29\nP01: ㅋㅋ")
+    assert dialogue.selection == SelectionReport(
+        chat_messages=31,
+        burst_messages=1,
+        candidate_messages=10,
+        min_messages=10,
+        min_speakers=2,
+        minimum_met=True,
+        budget_dropped=0,
+        reason=(
+            "The latest burst (1 messages) was too short: extended past the gap to 10; "
+            "it holds the minimum of 10 messages from 2 speakers."
+        ),
+    )
+    assert dialogue.selection.extended_past_gap
+
+
+def test_extension_goes_on_until_a_second_speaker_is_found():
+    parsed = ParsedChat(
+        ChatFormat.JSON,
+        None,
+        [
+            Message("지훈", "어제 고마웠어", datetime(2024, 5, 1, 22, 0)),
+            *(Message("민지", f"혼잣말 {i}", datetime(2024, 5, 2, 9, i)) for i in range(12)),
+        ],
+    )
+
+    dialogue = select_dialogue(parsed, count_tokens=words, max_tokens=1000, min_messages=3)
+
+    assert (dialogue.message_count, dialogue.speaker_count) == (13, 2)
+
+
+def test_a_chat_smaller_than_the_minimum_is_taken_whole():
+    dialogue = select_dialogue(
+        night_then_one_line(3), count_tokens=words, max_tokens=1000, min_messages=10
+    )
+
+    assert dialogue.message_count == 4
+    assert dialogue.selection is not None
+    assert dialogue.selection.reason == (
+        "The latest burst (1 messages) was too short: extended past the gap to the whole chat; "
+        "it holds fewer than the minimum of 10 messages from 2 speakers."
+    )
+    assert not dialogue.selection.minimum_met
+
+
+def test_the_budget_wins_over_the_minimum_and_says_so():
+    dialogue = select_dialogue(
+        night_then_one_line(30), count_tokens=words, max_tokens=9, min_messages=10
+    )
+
+    assert dialogue.message_count == 3  # "P0x: 말 n" is 3 words
+    assert dialogue.selection is not None
+    assert dialogue.selection.budget_dropped == 7
+    assert dialogue.selection.reason.endswith(
+        "; the token budget left out the oldest 7, keeping 3 from 3 speakers."
+    )
+
+
+def test_a_burst_meeting_the_minimum_is_not_extended():
+    dialogue = select_dialogue(
+        night_then_one_line(30),
+        count_tokens=words,
+        max_tokens=1000,
+        min_messages=1,
+        min_speakers=1,
+    )
+
+    assert dialogue.text == "P01: ㅋㅋ"
+    assert dialogue.selection is not None
+    assert not dialogue.selection.extended_past_gap

@@ -1,0 +1,159 @@
+"""``calle inspect FILE...|DIR``: what the gateway makes of KakaoTalk export files.
+
+For each file: the detected format and encoding, repairs, messages, speakers and time span,
+lines by role, system lines dropped and placeholders by kind, lines that could not be placed
+(line numbers only) and what selection would summarize, and why. Chat text, names and the
+room name are never printed unless ``--show-text`` asks for them (the dialogue is then shown
+pseudonymized, as the summarizer would get it).
+
+Token counts use the summarizer's tokenizer (``tokenizer.json``, read with ``tokenizers``):
+``--tokenizer``, else the one exported into the model repository. Without one the budget is
+not applied, and the output says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from calle.settings import DEFAULT_REPOSITORY, gateway_settings
+
+# Where the export writes the summarizer's tokenizer (the token_count model's copy first).
+_EXPORTED_TOKENIZERS = ("token_count/1/tokenizer", "summarizer/1/tokenizer")
+_SUFFIXES = frozenset({".txt", ".csv", ".json"})
+DEFAULT_MAX_TOKENS = 512
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``inspect`` to ``calle``'s subcommands, with :func:`run` to execute it."""
+    parser = subparsers.add_parser(
+        "inspect",
+        help="report how export files are read (counts only, no chat text)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="+", type=Path, help="export files or folders of them")
+    parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    parser.add_argument(
+        "--show-text",
+        action="store_true",
+        help="also print the room name and the selected (pseudonymized) dialogue: chat text",
+    )
+    parser.add_argument(
+        "--tokenizer",
+        type=Path,
+        help="tokenizer.json (or its folder) of the summarizer "
+        f"(default: the one exported under {DEFAULT_REPOSITORY})",
+    )
+    parser.add_argument(
+        "--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, help="source budget in tokens"
+    )
+    parser.add_argument("--gap-minutes", type=float, help="CALLE_BURST_GAP_MINUTES")
+    parser.add_argument("--min-messages", type=int, help="CALLE_MIN_DIALOGUE_MESSAGES")
+    parser.add_argument("--min-speakers", type=int, help="CALLE_MIN_DIALOGUE_SPEAKERS")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Inspect every file; exit status 1 when a path is missing or a file was rejected.
+
+    Exit status 2: the ``--tokenizer`` given does not exist.
+    """
+    from gateway.ingest.inspection import Rejected, format_report, inspect_export, to_json
+
+    settings = gateway_settings(
+        burst_gap_minutes=args.gap_minutes,
+        min_dialogue_messages=args.min_messages,
+        min_dialogue_speakers=args.min_speakers,
+    )
+    files, missing = expand(args.paths)
+    if not files:
+        sys.stderr.write("calle inspect: no export files (.txt, .csv, .json) found\n")
+        return 1
+    if args.tokenizer is not None and not args.tokenizer.exists():
+        sys.stderr.write(f"calle inspect: {args.tokenizer}: no such tokenizer\n")
+        return 2
+    count_tokens, max_tokens, budget = token_budget(args.tokenizer, args.max_tokens)
+    results = {
+        str(path): inspect_export(
+            path.read_bytes(),
+            count_tokens=count_tokens,
+            max_tokens=max_tokens,
+            gap=settings.burst_gap,
+            min_messages=settings.min_dialogue_messages,
+            min_speakers=settings.min_dialogue_speakers,
+            include_text=args.show_text,
+        )
+        for path in files
+    }
+    if args.json:
+        document = {
+            "budget": budget,
+            "files": {name: to_json(result) for name, result in results.items()},
+        }
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(f"budget: {budget}\n")
+        for name, result in results.items():
+            sys.stdout.write(format_report(name, result) + "\n")
+    rejected = any(isinstance(result, Rejected) for result in results.values())
+    return 1 if rejected or missing else 0
+
+
+def expand(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+    """The files to inspect, in order, and the paths that do not exist.
+
+    Files named are taken as they are; folders give the export files (by suffix) under them.
+    """
+    files: list[Path] = []
+    missing: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(
+                found for found in path.rglob("*") if found.is_file() and found.suffix in _SUFFIXES
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            sys.stderr.write(f"calle inspect: {path}: no such file or folder\n")
+            missing.append(path)
+    return files, missing
+
+
+def token_budget(
+    tokenizer: Path | None, max_tokens: int
+) -> tuple[Callable[[Sequence[str]], list[int]], int, str]:
+    """The summarizer's token counter and budget, and a line saying which were used.
+
+    Without a tokenizer every text counts 0 tokens against a budget of 1: selection then
+    applies its gap and minimum only, and the line says the budget was not applied.
+    """
+    path = tokenizer if tokenizer is not None else _exported_tokenizer()
+    if path is None:
+        return (
+            lambda texts: [0] * len(texts),
+            1,
+            "not applied (no tokenizer found: pass --tokenizer)",
+        )
+    from tokenizers import Tokenizer
+
+    loaded = Tokenizer.from_file(str(path / "tokenizer.json" if path.is_dir() else path))
+
+    def count_tokens(texts: Sequence[str]) -> list[int]:
+        encoded = loaded.encode_batch(list(texts), add_special_tokens=False)
+        return [len(encoding.ids) for encoding in encoded]
+
+    return count_tokens, max_tokens, f"{max_tokens} tokens ({path})"
+
+
+def _exported_tokenizer() -> Path | None:
+    for folder in _EXPORTED_TOKENIZERS:
+        path = DEFAULT_REPOSITORY / folder / "tokenizer.json"
+        if path.is_file():
+            return path
+    return None
