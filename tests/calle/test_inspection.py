@@ -107,3 +107,16 @@ def test_missing_paths_and_rejected_files_fail(capsys, exports):
 
     assert status == 1
     assert "rejected: This is not a KakaoTalk chat export." in out
+
+
+def test_the_selection_minimum_comes_from_the_gateway_settings(capsys, exports, monkeypatch):
+    monkeypatch.setenv("CALLE_MIN_DIALOGUE_MESSAGES", "4")
+    monkeypatch.setenv("CALLE_MIN_DIALOGUE_SPEAKERS", "3")
+
+    _, out = inspect(capsys, str(exports / "android_ko.txt"), "--json")
+
+    (report,) = json.loads(out)["files"].values()
+    assert (
+        report["selection"]["why"]["min_messages"],
+        report["selection"]["why"]["min_speakers"],
+    ) == (4, 3)
