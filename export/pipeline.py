@@ -11,6 +11,7 @@ a new version folder of the output; only an export that passed becomes ``current
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,8 +72,14 @@ def run_export(options: ExportOptions, *, progress: bool = True) -> list[ParityR
     """
     if options.preset not in PRESETS:
         raise ExportError(f"unknown preset '{options.preset}'; choose from {sorted(PRESETS)}")
-    options.output.mkdir(parents=True, exist_ok=True)
-    version = new_version(options.output)
+    try:
+        options.output.mkdir(parents=True, exist_ok=True)
+        version = new_version(options.output)
+    except OSError as exc:
+        raise ExportError(
+            f"cannot write to {options.output} as uid {os.getuid()}: {exc}; the output must be "
+            "writable by this user (in Kubernetes: k8s/README.md, 'Volume permissions')"
+        ) from exc
     log.info("staging the export in %s", version)
     try:
         results = _export_into(options, version, progress=progress)
