@@ -23,7 +23,11 @@ log = logging.getLogger(__name__)
 
 
 def _add_triton_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--repository", type=Path, help="model repository to serve")
+    parser.add_argument(
+        "--repository",
+        type=Path,
+        help="export output (serves what its current names) or a model repository",
+    )
     parser.add_argument("--triton-http-port", type=int, help="Triton HTTP port (8000)")
     parser.add_argument("--triton-grpc-port", type=int, help="Triton gRPC port (8001)")
     parser.add_argument("--triton-metrics-port", type=int, help="Triton metrics port (8002)")

@@ -25,6 +25,8 @@ from types import TracebackType
 
 import tritonclient.http as triton_http
 
+from export.versions import served_repository
+
 log = logging.getLogger(__name__)
 
 
@@ -96,7 +98,7 @@ class TritonServer:
     """A ``tritonserver`` child process, usable as a context manager.
 
     Args:
-        repository: The model repository to serve.
+        repository: The model repository to serve, or an export output whose `current` names it.
         http_port: HTTP/REST port.
         grpc_port: gRPC port.
         metrics_port: Prometheus metrics port.
@@ -127,6 +129,15 @@ class TritonServer:
     _log_handle: object | None = field(default=None, init=False, repr=False)
 
     @property
+    def served(self) -> Path:
+        """The repository Triton loads: what ``repository/current`` names, if the switch exists.
+
+        Resolved when the server starts, so a later export's switch does not change what a
+        running server has loaded (it loads once, at start).
+        """
+        return served_repository(self.repository)
+
+    @property
     def http_url(self) -> str:
         """``localhost:port`` of the HTTP endpoint."""
         return f"127.0.0.1:{self.http_port}"
@@ -146,7 +157,7 @@ class TritonServer:
         install = TritonInstall.locate()
         cmd = [
             str(install.server),
-            f"--model-repository={self.repository.resolve()}",
+            f"--model-repository={self.served.resolve()}",
             f"--backend-directory={backends}",
             f"--http-port={self.http_port}",
             f"--grpc-port={self.grpc_port}",
@@ -165,7 +176,7 @@ class TritonServer:
 
     def start(self) -> TritonServer:
         """Start the server process (does not wait for readiness)."""
-        if not any(self.repository.glob("*/config.pbtxt")):
+        if not any(self.served.glob("*/config.pbtxt")):
             raise TritonError(
                 f"{self.repository} holds no exported models; run `calle export` first"
             )

@@ -39,4 +39,6 @@ ENV PATH=/opt/venv/bin:$PATH \
 WORKDIR /tmp
 USER 10001:10001
 ENTRYPOINT ["calle"]
-CMD ["export", "--preset", "small", "--flavour", "native", "--output", "/models"]
+# /models: a volume (never deleted; versions/<id>/ and the switch current go there).
+CMD ["export", "--preset", "small", "--flavour", "native", "--output", "/models", \
+     "--checkpoints", "/cache/checkpoints"]

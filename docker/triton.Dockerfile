@@ -34,5 +34,6 @@ USER 1000:1000
 EXPOSE 8000 8001 8002
 HEALTHCHECK --interval=30s --timeout=5s --start-period=600s --retries=3 \
   CMD ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/v2/health/live', timeout=3)"]
-# The NGC entrypoint stays; k8s passes `tritonserver --model-repository=/models ...` as args.
-CMD ["tritonserver", "--model-repository=/models", "--model-control-mode=none"]
+# The NGC entrypoint stays; k8s passes `tritonserver --model-repository=/models/current ...` as
+# args (/models/current: the export volume's switch, export/versions.py).
+CMD ["tritonserver", "--model-repository=/models/current", "--model-control-mode=none"]

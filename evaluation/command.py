@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from calle.settings import gateway_settings, triton_settings
 from evaluation.configs import DECODING_KEYS, ConfigError, base_config, configurations
-from evaluation.embedding import DEFAULT_EMBEDDER
+from evaluation.embedding import DEFAULT_EMBEDDER, NO_EMBEDDER
 from evaluation.metrics import DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
@@ -101,7 +101,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--embedder",
         default=DEFAULT_EMBEDDER,
         help=f"sentence-transformers model: hub id or local directory (default: {DEFAULT_EMBEDDER};"
-        " a hub id needs the Hugging Face hub)",
+        " a hub id needs the Hugging Face hub), or 'none'. Without a loadable model the "
+        "similarity metric is skipped (the report says why) and the other figures are reported",
     )
     parser.add_argument(
         "--threshold",
@@ -161,9 +162,20 @@ def run(args: argparse.Namespace) -> int:
         )
         dataset = args.dataset or default_dataset()
         examples = load_dataset(dataset, limit=args.limit)
-        embedder = load_embedder(args.embedder)
-        return _evaluate(args, configs, dataset, examples, embedder)
-    except (ConfigError, DatasetError, EmbedderError, TargetError) as exc:
+        embedder, skipped = None, None
+        if args.embedder.lower() == NO_EMBEDDER:
+            skipped = "no embedder asked for (--embedder none)"
+        else:
+            try:
+                embedder = load_embedder(args.embedder)
+            except EmbedderError as exc:
+                skipped = str(exc)
+        if skipped:
+            logger.warning("similarity metric skipped: %s", skipped)
+        return _evaluate(
+            args, configs, dataset, examples, embedder=embedder, similarity_skipped=skipped
+        )
+    except (ConfigError, DatasetError, TargetError) as exc:
         logger.error("%s", exc)
         return 1
 
@@ -173,7 +185,9 @@ def _evaluate(
     configs: Sequence[SummarizerConfig],
     dataset: Path,
     examples: Sequence[Example],
-    embedder: SentenceTransformer,
+    *,
+    embedder: SentenceTransformer | None,
+    similarity_skipped: str | None,
 ) -> int:
     from evaluation.report import render_table, write_report
     from evaluation.rouge_korean import KoreanRouge, MorphemeTokenizer
@@ -204,7 +218,10 @@ def _evaluate(
             "examples": len(examples),
             "reference_length": scorer.reference_lengths(),
         },
-        "embedder": args.embedder,
+        # What the similarity metric was computed with: the name it was loaded by and, for a
+        # local copy, where. None when it was skipped, with the reason.
+        "embedder": None if embedder is None else args.embedder,
+        "similarity_skipped": similarity_skipped,
         "threshold": args.threshold,
         "rouge": KoreanRouge.describe(),
         "concurrency": args.concurrency,

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_EMBEDDER = "jhgan/ko-sroberta-sts"
+# ``--embedder none``: skip the similarity metric on purpose.
+NO_EMBEDDER = "none"
 ENCODE_BATCH = 32
 
 

@@ -118,7 +118,9 @@ def render_table(report: Mapping[str, Any], scores: Sequence[ConfigScore]) -> st
         "",
         f"dataset: {dataset['path']} ({dataset['examples']} examples, reference length "
         f"{dataset['reference_length']['chars']:.1f} chars)",
-        f"embedder: {report['embedder']}",
+        f"embedder: {report['embedder']}"
+        if report["embedder"]
+        else f"similarity: skipped ({report['similarity_skipped']})",
         f"ROUGE: F1 on Kiwi morphemes (kiwipiepy {rouge['kiwipiepy']}), punctuation dropped",
         f"concurrency: {report['concurrency']} requests in flight",
     ]

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+import numpy as np
 from sentence_transformers import SentenceTransformer
 
 from evaluation.dataset import Example
@@ -114,7 +115,8 @@ class Scorer:
 
     Args:
         examples: The dataset, in the order runs report their outcomes.
-        embedder: The sentence-embedding model.
+        embedder: The sentence-embedding model; ``None`` skips the similarity metric (every
+            other figure is still scored).
         rouge: ROUGE on morphemes (its tokenizer also counts lengths).
         threshold: The similarity threshold.
     """
@@ -122,7 +124,7 @@ class Scorer:
     def __init__(
         self,
         examples: Sequence[Example],
-        embedder: SentenceTransformer,
+        embedder: SentenceTransformer | None,
         rouge: KoreanRouge,
         threshold: float,
     ) -> None:
@@ -130,7 +132,11 @@ class Scorer:
         self._embedder = embedder
         self._rouge = rouge
         self._threshold = threshold
-        self._references = embed(embedder, [example.reference for example in self._examples])
+        self._references = (
+            None
+            if embedder is None
+            else embed(embedder, [example.reference for example in self._examples])
+        )
 
     def reference_lengths(self) -> dict[str, float]:
         """Mean length of the reference summaries, to read the predictions' lengths against."""
@@ -157,7 +163,7 @@ class Scorer:
                 length_morphemes=None,
                 throughput=None,
             )
-        similarities = cosine_similarities(embed(self._embedder, summaries), self._references[done])
+        similarities = self._similarities(summaries, done)
         rouge = [
             self._rouge.f1(ref, summary) for ref, summary in zip(references, summaries, strict=True)
         ]
@@ -168,7 +174,7 @@ class Scorer:
             examples[index] = replace(
                 examples[index],
                 prediction=summaries[row],
-                similarity=float(similarities[row]),
+                similarity=None if similarities is None else float(similarities[row]),
                 rouge=rouge[row],
                 length_chars=chars[row],
                 length_morphemes=morphemes[row],
@@ -178,12 +184,20 @@ class Scorer:
             config=run.config.describe(),
             examples=examples,
             failed=run.failed,
-            similarity=similarity_stats(similarities, self._threshold),
+            similarity=None
+            if similarities is None
+            else similarity_stats(similarities, self._threshold),
             rouge={name: mean([scores[name] for scores in rouge]) for name in ROUGE_TYPES},
             length_chars=mean(chars),
             length_morphemes=mean(morphemes),
             throughput=throughput_stats(latencies, run.wall_s),
         )
+
+    def _similarities(self, summaries: list[str], done: list[int]) -> np.ndarray | None:
+        """Each summary's similarity to its reference, or ``None`` without an embedder."""
+        if self._embedder is None or self._references is None:
+            return None
+        return cosine_similarities(embed(self._embedder, summaries), self._references[done])
 
     def _unscored(self, run: RunResult, index: int) -> ExampleScore:
         """The example's line without scores (a failed request's; successes are filled in)."""

@@ -21,6 +21,7 @@ from export.diffusion import TextEncoderGraph, UNetGraph, VaeDecoderGraph, load_
 from export.options import ExportOptions, is_current
 from export.pipeline import run_export
 from export.summarizer import DecoderStepGraph, EncoderGraph, load_summarizer
+from export.versions import served_repository
 from model_repository.diffusion_pipeline import PIPELINE_FILE, PipelineSpec
 from model_repository.onnx_bart import (
     DECODER_FILE,
@@ -156,7 +157,7 @@ def run_benchmark(
     checkpoints = workdir / "checkpoints" / preset
     threads = torch.get_num_threads()
     measurements = []
-    for case in _cases(options.output, checkpoints):
+    for case in _cases(served_repository(options.output), checkpoints):
         session = create_session(case.onnx_file, intra_op_threads=threads)
         module = case.module.eval()
         for batch in batches:

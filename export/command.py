@@ -29,7 +29,18 @@ def _instances(text: str) -> dict[str, int]:
 def register(subparsers: Any) -> None:
     """Add ``export`` and ``bench-graphs`` to ``calle``'s subcommands."""
     export = subparsers.add_parser("export", help="export checkpoints into a Triton repository")
-    export.add_argument("--output", type=Path, help="repository to write")
+    export.add_argument(
+        "--output",
+        type=Path,
+        help="directory or mount point to export into (never deleted): the export goes to "
+        "OUTPUT/versions/<id>, and OUTPUT/current names it once it passed its checks",
+    )
+    export.add_argument(
+        "--checkpoints",
+        type=Path,
+        help="where preset checkpoints are built and hub checkpoints downloaded "
+        "(default: checkpoints/ beside OUTPUT)",
+    )
     export.add_argument("--preset", default="tiny", help="tiny (default) or small")
     export.add_argument("--summarizer", help="BART summarizer: hub id or local directory")
     export.add_argument("--diffusion", help="diffusers SD pipeline: hub id or local directory")
@@ -75,6 +86,7 @@ def run_export_command(args: argparse.Namespace) -> int:
         fp16=args.fp16,
         tensorrt=args.tensorrt,
         seed=args.seed,
+        checkpoints=args.checkpoints,
         generation=GenerationSettings(
             num_beams=args.num_beams,
             max_length=args.max_length,

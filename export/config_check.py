@@ -3,8 +3,8 @@
 The native flavour cannot be served on this machine (no onnxruntime backend in the local
 Triton), so this is how it is validated: every ``config.pbtxt`` is parsed with Triton's own
 model-config protobuf, tensor models' inputs and outputs are matched to their graphs (names,
-element types, shapes with the batch dimension and reshapes), and ensemble steps are matched to
-the models they call.
+element types, shapes with the batch dimension and reshapes), and the models a Python model
+calls through BLS (its ``*_model`` parameters) must exist.
 """
 
 from __future__ import annotations
@@ -80,33 +80,13 @@ def _compare(
     return problems
 
 
-def _check_ensemble(config: mc.ModelConfig, configs: dict[str, mc.ModelConfig]) -> list[str]:
-    problems = []
-    produced = {t.name for t in config.input}
-    for step in config.ensemble_scheduling.step:
-        target = configs.get(step.model_name)
-        if target is None:
-            problems.append(f"{config.name}: step calls unknown model '{step.model_name}'")
-            continue
-        inputs = {t.name for t in target.input}
-        outputs = {t.name for t in target.output}
-        for model_input, ensemble_tensor in step.input_map.items():
-            if model_input not in inputs:
-                problems.append(f"{config.name}: '{step.model_name}' has no input '{model_input}'")
-            if ensemble_tensor not in produced:
-                problems.append(f"{config.name}: tensor '{ensemble_tensor}' is used before set")
-        for model_output, ensemble_tensor in step.output_map.items():
-            if model_output not in outputs:
-                problems.append(
-                    f"{config.name}: '{step.model_name}' has no output '{model_output}'"
-                )
-            produced.add(ensemble_tensor)
-    problems += [
-        f"{config.name}: output '{t.name}' is never produced"
-        for t in config.output
-        if t.name not in produced
+def _check_bls_targets(config: mc.ModelConfig, configs: dict[str, mc.ModelConfig]) -> list[str]:
+    """A Python model's ``*_model`` parameters name the models it calls through BLS."""
+    return [
+        f"{config.name}: parameter '{key}' names unknown model '{value.string_value}'"
+        for key, value in sorted(config.parameters.items())
+        if key.endswith("_model") and value.string_value not in configs
     ]
-    return problems
 
 
 def check_repository(repository: Path) -> list[str]:
@@ -132,8 +112,8 @@ def check_repository(repository: Path) -> list[str]:
             batched = config.max_batch_size > 0
             problems += _compare(name, "input", list(config.input), inputs, batched)
             problems += _compare(name, "output", list(config.output), outputs, batched)
-        elif config.platform == "ensemble":
-            problems += _check_ensemble(config, configs)
         elif config.backend == "python" and not (repository / name / "1" / "model.py").exists():
             problems.append(f"{name}: python backend without 1/model.py")
+        if config.backend == "python":
+            problems += _check_bls_targets(config, configs)
     return problems

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from export.repository import Flavour, template_root
-
-MANIFEST = "export.json"
+from export.versions import MANIFEST, PASSED, read_verdict, served_repository
 
 
 @dataclass(frozen=True)
@@ -32,7 +30,9 @@ class ExportOptions:
     """What ``calle export`` was asked for.
 
     Attributes:
-        output: The repository to write (replaced as a whole).
+        output: Where the export goes: a directory or mount point that is never deleted; each
+            export is staged in ``output/versions/<id>`` and ``output/current`` names the one
+            that passed last (:mod:`export.versions`).
         preset: Preset whose checkpoints are built when no real one is given.
         summarizer: Hub id or local directory of a BART summarizer (overrides the preset).
         diffusion: Hub id or local directory of a diffusers SD pipeline (overrides the preset).
@@ -42,7 +42,8 @@ class ExportOptions:
         tensorrt: Native flavour: TensorRT accelerator for the tensor models.
         seed: Seed of the preset's random weights.
         generation: The summarizer's decoding settings.
-        checkpoints: Where preset checkpoints are built (default: beside ``output``).
+        checkpoints: Where preset checkpoints are built and hub checkpoints downloaded
+            (default: ``checkpoints/`` beside ``output``).
     """
 
     output: Path = Path("build/model_repository")
@@ -78,14 +79,11 @@ def code_fingerprint() -> str:
 
 
 def is_current(options: ExportOptions) -> bool:
-    """Whether ``options.output`` already holds this exact export."""
-    path = options.output / MANIFEST
-    if not path.exists():
+    """Whether ``options.output`` already serves this exact export, and it passed."""
+    record = read_verdict(served_repository(options.output))
+    if record is None or record.get("verdict") != PASSED:
         return False
-    try:
-        return json.loads(path.read_text("utf-8")) == options.manifest()
-    except json.JSONDecodeError:
-        return False
+    return {key: record.get(key) for key in ("options", "code")} == options.manifest()
 
 
 def exported_by_other_code(repository: Path) -> bool:
@@ -94,10 +92,8 @@ def exported_by_other_code(repository: Path) -> bool:
     Its ``model.py`` files import the installed ``model_repository`` package, so an export from
     older code may no longer load: serving warns and ``calle export`` redoes it.
     """
-    path = repository / MANIFEST
-    if not path.exists():
+    repository = served_repository(repository)
+    if not (repository / MANIFEST).exists():
         return False
-    try:
-        return json.loads(path.read_text("utf-8")).get("code") != code_fingerprint()
-    except json.JSONDecodeError:
-        return True
+    record = read_verdict(repository)
+    return record is None or record.get("code") != code_fingerprint()

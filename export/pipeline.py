@@ -2,27 +2,30 @@
 
 Steps: build the preset's checkpoints unless real ones are given, export the summarizer and the
 diffusion pipeline to ONNX with parity checks, assemble the configs and code, check every config
-against its graphs, and record what was exported in ``export.json`` so that a later run with the
-same options and code can skip the work.
+against its graphs, and record what was exported, with the verdict, in ``export.json`` (written
+last) so that a later run with the same options and code can skip the work. The work happens in
+a new version folder of the output; only an export that passed becomes ``current``
+(:mod:`export.versions`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import shutil
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from tqdm import tqdm
 
 from export.config_check import check_repository
 from export.diffusion import export_diffusion
-from export.options import MANIFEST, ExportOptions, is_current
+from export.options import ExportOptions, is_current
 from export.parity import ParityResult, require_parity, write_report
 from export.presets import PRESETS
 from export.repository import Flavour, assemble
 from export.summarizer import export_summarizer
+from export.versions import CURRENT, new_version, switch, write_verdict
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +43,26 @@ def _stage(bar: tqdm, name: str) -> Iterator[None]:
     bar.update(1)
 
 
+def _local_checkpoint(source: str, checkpoints: Path) -> str:
+    """``source`` itself if it is a local directory, else its hub snapshot under ``checkpoints``.
+
+    Downloading here (not through each loader's default cache) puts hub checkpoints where
+    ``--checkpoints`` says, which in Kubernetes is a writable volume under a read-only root.
+    """
+    if Path(source).is_dir():
+        return source
+    from huggingface_hub import snapshot_download
+
+    log.info("downloading %s into %s", source, checkpoints / "hub")
+    return snapshot_download(source, cache_dir=checkpoints / "hub")
+
+
 def run_export(options: ExportOptions, *, progress: bool = True) -> list[ParityResult]:
-    """Export everything ``options`` asks for into ``options.output``.
+    """Export everything ``options`` asks for into a new version of ``options.output``.
+
+    ``options.output`` is created if missing and never deleted; ``output/current`` switches to
+    the new version only once it passed every check. A failed version keeps its files and an
+    ``export.json`` with ``"verdict": "failed"`` and the reason.
 
     Returns:
         The parity results (also written to ``parity_report.json`` in the repository).
@@ -51,20 +72,42 @@ def run_export(options: ExportOptions, *, progress: bool = True) -> list[ParityR
     """
     if options.preset not in PRESETS:
         raise ExportError(f"unknown preset '{options.preset}'; choose from {sorted(PRESETS)}")
+    try:
+        options.output.mkdir(parents=True, exist_ok=True)
+        version = new_version(options.output)
+    except OSError as exc:
+        raise ExportError(
+            f"cannot write to {options.output} as uid {os.getuid()}: {exc}; the output must be "
+            "writable by this user (in Kubernetes: k8s/README.md, 'Volume permissions')"
+        ) from exc
+    log.info("staging the export in %s", version)
+    try:
+        results = _export_into(options, version, progress=progress)
+    except BaseException as exc:
+        write_verdict(version, options.manifest(), error=f"{type(exc).__name__}: {exc}")
+        raise
+    write_verdict(version, options.manifest(), error=None)
+    switch(options.output, version)
+    log.info("model repository ready at %s (%s)", options.output / CURRENT, version.name)
+    return results
+
+
+def _export_into(options: ExportOptions, output: Path, *, progress: bool) -> list[ParityResult]:
+    """The export steps, writing the repository into ``output`` (an empty version folder)."""
     preset = PRESETS[options.preset]
     checkpoints = options.checkpoints or options.output.parent / "checkpoints" / options.preset
-    output = options.output
-    if output.exists():
-        shutil.rmtree(output)
-    output.mkdir(parents=True)
     results: list[ParityResult] = []
     with tqdm(total=5, disable=not progress, unit="step") as bar:
         with _stage(bar, "checkpoints"):
-            summarizer = options.summarizer or preset.summarizer(
-                checkpoints / "summarizer", seed=options.seed
+            summarizer = (
+                _local_checkpoint(options.summarizer, checkpoints)
+                if options.summarizer
+                else preset.summarizer(checkpoints / "summarizer", seed=options.seed)
             )
-            diffusion = options.diffusion or preset.diffusion(
-                checkpoints / "diffusion", seed=options.seed
+            diffusion = (
+                _local_checkpoint(options.diffusion, checkpoints)
+                if options.diffusion
+                else preset.diffusion(checkpoints / "diffusion", seed=options.seed)
             )
         with _stage(bar, "summarizer -> ONNX"):
             results += export_summarizer(
@@ -98,8 +141,6 @@ def run_export(options: ExportOptions, *, progress: bool = True) -> list[ParityR
             problems = check_repository(output)
             if problems:
                 raise ExportError("config check failed:\n  " + "\n  ".join(problems))
-    (output / MANIFEST).write_text(json.dumps(options.manifest(), indent=2) + "\n", "utf-8")
-    log.info("model repository ready at %s", output)
     return results
 
 

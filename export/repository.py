@@ -22,9 +22,9 @@ from tritonclient.grpc import model_config_pb2 as mc
 SUMMARIZER = "summarizer"
 TOKEN_COUNT = "token_count"
 DIFFUSION = "diffusion"
-ENSEMBLE = "chat_to_image"
+CHAT_TO_IMAGE = "chat_to_image"
 TENSOR_MODELS = ("text_encoder", "unet", "vae_decoder")
-MODELS = (SUMMARIZER, TOKEN_COUNT, *TENSOR_MODELS, DIFFUSION, ENSEMBLE)
+MODELS = (SUMMARIZER, TOKEN_COUNT, *TENSOR_MODELS, DIFFUSION, CHAT_TO_IMAGE)
 # Python models that run ONNX graphs in-process and so belong on the GPU in the native flavour.
 GPU_PYTHON_MODELS = (SUMMARIZER,)
 ONNX_FILE = "model.onnx"
@@ -75,8 +75,6 @@ def render_config(
     """
     rendered = mc.ModelConfig()
     rendered.CopyFrom(config)
-    if config.platform == "ensemble":
-        return rendered
     for group in rendered.instance_group:
         if instances is not None:
             group.count = instances

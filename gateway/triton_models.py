@@ -31,6 +31,7 @@ from gateway.errors import (
 from gateway.metrics import GatewayMetrics
 from gateway.models import ImageRequest, ImageResult
 from gateway.request_id import current_request_id
+from model_repository.failures import rejection_reason
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,10 @@ def triton_error(error: InferenceServerException, model: str, *, timeout_s: floa
         return StageTimeoutError(STAGE_OF_MODEL.get(model, model), timeout_s)
     if status.endswith("INVALID_ARGUMENT"):
         return ModelRejectedInputError(model, message)
+    # A model that raised to count the rejection as a failure (model_repository/failures.py).
+    reason = rejection_reason(message)
+    if reason is not None:
+        return ModelRejectedInputError(model, reason)
     return TritonFailedError(model)
 
 

@@ -18,6 +18,7 @@ from export.diffusion_checkpoints import build_tiny_diffusion
 from export.options import ExportOptions
 from export.pipeline import run_export
 from export.summarizer_checkpoints import TINY, build_summarizer
+from export.versions import served_repository
 
 
 @pytest.fixture(scope="session")
@@ -38,13 +39,16 @@ def tiny_repository(
     summarizer_checkpoint: Path,
     diffusion_checkpoint: Path,
 ) -> Path:
-    """The tiny preset exported (portable flavour) through ``calle export``'s own code path."""
+    """The tiny preset exported (portable flavour) through ``calle export``'s own code path.
+
+    This is the repository ``output/current`` names (what Triton serves), not the output root.
+    """
     output = tmp_path_factory.mktemp("export") / "model_repository"
     options = ExportOptions(
         output=output, summarizer=str(summarizer_checkpoint), diffusion=str(diffusion_checkpoint)
     )
     run_export(options, progress=False)
-    return output
+    return served_repository(output)
 
 
 def start_server(repository: Path, log_dir: Path, **kwargs: object) -> TritonServer:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from export.options import MANIFEST, ExportOptions
+from export.options import ExportOptions
+from export.versions import write_verdict
 
 
 @pytest.fixture
@@ -21,6 +21,5 @@ def exported(tiny_repository: Path, tmp_path: Path) -> Path:
     """
     repository = tmp_path / "model_repository"
     shutil.copytree(tiny_repository, repository)
-    manifest = ExportOptions(output=repository).manifest()
-    (repository / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    write_verdict(repository, ExportOptions(output=repository).manifest(), error=None)
     return repository

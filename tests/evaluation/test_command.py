@@ -137,13 +137,33 @@ def test_module_runs_on_its_own() -> None:
     assert "--embedder" in result.stdout
 
 
-def test_missing_embedder_fails_before_any_request(
-    stand_in: None, tmp_path: Path, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("embedder", ["nowhere", "none"])
+def test_without_an_embedder_similarity_is_skipped_and_the_rest_reported(
+    stand_in: None,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    embedder: str,
 ) -> None:
-    with caplog.at_level(logging.ERROR):
-        code = command.main(["--embedder", str(tmp_path / "nowhere"), "--limit", "1"])
-    assert code == 1
-    assert "no sentence-embedding model" in caplog.text
+    output = tmp_path / "report"
+    name = str(tmp_path / embedder) if embedder != "none" else embedder
+    with caplog.at_level(logging.WARNING):
+        command.main(
+            ["--triton-url", "127.0.0.1:1", "--embedder", name, "--limit", str(LIMIT),
+             "--compare", "name=perfect", "--output", str(output), "--no-progress"]
+        )  # fmt: skip
+    why = "no sentence-embedding model at" if embedder != "none" else "no embedder asked for"
+    assert f"similarity metric skipped: {why}" in caplog.text
+    report = json.loads((output / "report.json").read_text(encoding="utf-8"))
+    assert report["embedder"] is None
+    assert why in report["similarity_skipped"]
+    (perfect,) = report["configs"]
+    assert perfect["similarity"] is None
+    assert perfect["rouge"]["rouge1"] == pytest.approx(1.0)
+    assert perfect["length"]["chars"] > 0
+    table = capsys.readouterr().out
+    assert f"similarity: skipped ({why}" in table
+    assert "ROUGE-1 F1" in table
 
 
 def test_unreachable_triton_fails_clearly(

@@ -97,12 +97,14 @@ def test_check_reports_configs_that_do_not_match_their_graphs(repository_copy: P
     assert any("TYPE_FP16 in the config but ONNX type FLOAT" in p for p in problems)
 
 
-def test_check_reports_broken_ensemble_steps(repository_copy: Path) -> None:
+def test_check_reports_unknown_bls_targets(repository_copy: Path) -> None:
     path = repository_copy / "chat_to_image" / "config.pbtxt"
     config = read_config(path)
-    config.ensemble_scheduling.step[1].input_map["promt"] = "summary"
+    config.parameters["diffusion_model"].string_value = "difusion"
     write_config(config, path)
-    assert any("'diffusion' has no input 'promt'" in p for p in check_repository(repository_copy))
+    assert check_repository(repository_copy) == [
+        "chat_to_image: parameter 'diffusion_model' names unknown model 'difusion'"
+    ]
 
 
 def test_warmup_strings_use_tritons_raw_format(tiny_repository: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import KUSTOMIZATIONS, Obj, find_kubectl, render
+from .helpers import KUSTOMIZATIONS, MONITORED_OVERLAYS, Obj, find_kubectl, render, with_monitoring
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +22,7 @@ def kubectl() -> str:
 
 
 @pytest.fixture(scope="session")
-def rendered(kubectl: str) -> Callable[[str], list[Obj]]:
+def rendered(kubectl: str, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], list[Obj]]:
     """``rendered("gpu")`` -> the objects ``kubectl kustomize k8s/overlays/gpu`` prints.
 
     Names are the keys of ``helpers.KUSTOMIZATIONS``; each is rendered once per session.
@@ -32,7 +32,10 @@ def rendered(kubectl: str) -> Callable[[str], list[Obj]]:
 
     def _rendered(name: str) -> list[Obj]:
         if name not in cache:
-            cache[name] = render(kubectl, KUSTOMIZATIONS[name])
+            path = KUSTOMIZATIONS[name]
+            if name in MONITORED_OVERLAYS:
+                path = with_monitoring(path, tmp_path_factory.mktemp(name) / "k8s")
+            cache[name] = render(kubectl, path)
         return cache[name]
 
     return _rendered

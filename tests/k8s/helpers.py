@@ -38,6 +38,12 @@ KUSTOMIZATIONS: dict[str, Path] = {
 }
 # The overlays a user applies to run CALL-E (the base alone is not meant to be applied).
 SERVING_OVERLAYS = ("gpu", "cpu")
+# The same overlays with the optional monitoring component turned on (its one line in the
+# overlay's kustomization.yaml uncommented, in a copy of k8s/): see ``with_monitoring``.
+MONITORED_OVERLAYS = ("gpu+monitoring", "cpu+monitoring")
+MONITORING_LINE = "components: [../../components/monitoring]"
+for _overlay in MONITORED_OVERLAYS:
+    KUSTOMIZATIONS[_overlay] = K8S_DIR / "overlays" / _overlay.split("+")[0]
 # The load test is applied next to a serving overlay; cross-checks look at both together.
 LOADTEST_WITH = "cpu"
 
@@ -132,6 +138,21 @@ def render(kubectl: str, path: Path) -> list[Obj]:
     if proc.returncode != 0:
         raise AssertionError(f"kubectl kustomize {path} failed:\n{proc.stderr}")
     return [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+
+
+def with_monitoring(overlay: Path, copy_root: Path) -> Path:
+    """A copy of k8s/ with ``overlay``'s monitoring line uncommented; returns the copied overlay.
+
+    Asserts that turning the component on is exactly that one line.
+    """
+    shutil.copytree(K8S_DIR, copy_root, dirs_exist_ok=True)
+    target = copy_root / overlay.relative_to(K8S_DIR) / "kustomization.yaml"
+    lines = target.read_text().splitlines(keepends=True)
+    commented = [i for i, line in enumerate(lines) if line.strip() == f"# {MONITORING_LINE}"]
+    assert len(commented) == 1, f"{target}: expected one commented '{MONITORING_LINE}'"
+    lines[commented[0]] = MONITORING_LINE + "\n"
+    target.write_text("".join(lines))
+    return target.parent
 
 
 # --- object queries ----------------------------------------------------------------------------

@@ -6,17 +6,20 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 import pytest
 import yaml
 
 from calle.settings import GatewaySettings
+from export.versions import CURRENT
 
 from .helpers import (
     GATEWAY_ENV_VARS,
     GATEWAY_METRICS,
     K8S_DIR,
     LOADTEST_WITH,
+    MONITORED_OVERLAYS,
     NAMESPACE,
     REPO_ROOT,
     SERVING_OVERLAYS,
@@ -44,6 +47,7 @@ from .helpers import (
 )
 
 serving = pytest.mark.parametrize("overlay", SERVING_OVERLAYS)
+monitored = pytest.mark.parametrize("overlay", MONITORED_OVERLAYS)
 
 
 def _prestop_sleep(c: Obj) -> int:
@@ -88,21 +92,32 @@ def test_triton_args_match_ports_probes_and_volumes(rendered, overlay):
     startup = probes["startupProbe"]
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 300, "model loading"
 
-    # The model repository is the read-only PVC the export Job writes.
-    mount, volume = _volume_for_mount(deployment, server, flags["model-repository"])
+    # Triton serves the switch the export Job renames into place at the root of the volume it
+    # writes; Triton and its init step mount that volume read-only, whole (no subPath: the
+    # kubelet cannot mount a subPath before the Job has created it).
+    repository = PurePosixPath(flags["model-repository"])
+    assert repository.name == CURRENT
+    mount, volume = _volume_for_mount(deployment, server, str(repository.parent))
     assert mount.get("readOnly") is True
     claim = volume["persistentVolumeClaim"]["claimName"]
     get(docs, "PersistentVolumeClaim", claim)
     job = get(docs, "Job", "calle-export-models")
     export = container(job, "export")
-    output = cli_options(export["args"])["output"]
-    job_mount, job_volume = _volume_for_mount(job, export, output)
+    options = cli_options(export["args"])
+    job_mount, job_volume = _volume_for_mount(job, export, options["output"])
+    assert options["output"] == str(repository.parent)
     assert job_volume["persistentVolumeClaim"]["claimName"] == claim
-    assert job_mount.get("subPath") == mount.get("subPath")
     assert not job_mount.get("readOnly")
+    # Checkpoints go to a writable emptyDir, not under the read-only root.
+    _, cache = _volume_for_mount(job, export, str(PurePosixPath(options["checkpoints"]).parent))
+    assert "emptyDir" in cache
+    for c in (export, server):
+        assert all("subPath" not in m for m in c["volumeMounts"]), c["name"]
     init = container(deployment, "wait-for-models")
-    init_mount, _ = _volume_for_mount(deployment, init, flags["model-repository"])
-    assert init_mount.get("subPath") == mount.get("subPath")
+    assert init["command"] == ["python3", "-m", "export.versions", "wait", options["output"]]
+    init_mount, _ = _volume_for_mount(deployment, init, options["output"])
+    assert init_mount.get("readOnly") is True
+    assert "subPath" not in init_mount
 
     # Graceful shutdown: preStop, then Triton's exit timeout, both within the grace period.
     grace = pod_spec(deployment)["terminationGracePeriodSeconds"]
@@ -212,7 +227,7 @@ def test_service_target_ports_are_container_ports(rendered, overlay):
                     assert target in named.values()
 
 
-@serving
+@monitored
 def test_service_monitors_scrape_existing_service_ports(rendered, overlay):
     docs = rendered(overlay)
     monitors = objects(docs, "ServiceMonitor")
@@ -234,7 +249,7 @@ def test_service_monitors_scrape_existing_service_ports(rendered, overlay):
     assert [(e["port"], e["path"]) for e in gateway] == [("http", "/metrics")]
 
 
-@serving
+@pytest.mark.parametrize("overlay", [*SERVING_OVERLAYS, *MONITORED_OVERLAYS])
 def test_budgets_and_autoscalers_target_existing_workloads(rendered, overlay):
     docs = rendered(overlay)
     for pdb in objects(docs, "PodDisruptionBudget"):
@@ -251,7 +266,7 @@ def _adapter_rules(rendered) -> list[Obj]:
     return yaml.safe_load(cm["data"]["config.yaml"])["rules"]
 
 
-@serving
+@monitored
 def test_triton_hpa_metric_is_served_by_the_adapter_rule(rendered, overlay):
     hpa = get(rendered(overlay), "HorizontalPodAutoscaler", "calle-triton")
     served = {rule["name"]["as"] for rule in _adapter_rules(rendered)}
@@ -260,6 +275,17 @@ def test_triton_hpa_metric_is_served_by_the_adapter_rule(rendered, overlay):
     assert metric["pods"]["metric"]["name"] in served
     gateway_hpa = get(rendered(overlay), "HorizontalPodAutoscaler", "calle-gateway")
     assert [m["resource"]["name"] for m in gateway_hpa["spec"]["metrics"]] == ["cpu"]
+    # The component carries the same rule the adapter's own kustomization does.
+    adapter = get(rendered(overlay), "ConfigMap", "calle-prometheus-adapter-rules")
+    assert adapter["metadata"]["namespace"] == "monitoring"
+    assert yaml.safe_load(adapter["data"]["config.yaml"])["rules"] == _adapter_rules(rendered)
+
+
+def test_overlay_patches_reach_the_components_autoscaler(rendered):
+    """The overlays' Triton HPA patches apply once the component adds the HPA."""
+    for overlay, replicas in (("gpu", 4), ("cpu", 2)):
+        hpa = get(rendered(f"{overlay}+monitoring"), "HorizontalPodAutoscaler", "calle-triton")
+        assert hpa["spec"]["maxReplicas"] == replicas
 
 
 def test_adapter_rule_queries_triton_metrics(rendered):
@@ -317,9 +343,20 @@ def test_cpu_overlay_needs_no_gpu(rendered):
 
 def test_base_export_command(rendered):
     export = container(get(rendered("base"), "Job", "calle-export-models"), "export")
-    assert [*export["command"], *export["args"]] == (
-        ["calle", "export", "--preset", "small", "--flavour", "native", "--output", "/models"]
-    )
+    assert [*export["command"], *export["args"]] == [
+        *["calle", "export", "--preset", "small", "--flavour", "native"],
+        *["--output", "/models", "--checkpoints", "/cache/checkpoints"],
+    ]
+
+
+def test_startup_probe_timing_per_flavour(rendered):
+    """TensorRT builds engines while Triton loads (gpu: an hour); the tiny CPU preset: 15 min."""
+    budgets = {}
+    for overlay in SERVING_OVERLAYS:
+        server = container(get(rendered(overlay), "Deployment", "calle-triton"), "tritonserver")
+        probe = server["startupProbe"]
+        budgets[overlay] = probe["periodSeconds"] * probe["failureThreshold"]
+    assert budgets == {"gpu": 3600, "cpu": 900}
 
 
 @serving
@@ -513,7 +550,7 @@ def test_network_policies_allow_exactly_the_planned_flows(rendered, overlay):
 
 
 def _dashboard(rendered) -> Obj:
-    cm = get(rendered("base"), "ConfigMap", "calle-grafana-dashboard")
+    cm = get(rendered("cpu+monitoring"), "ConfigMap", "calle-grafana-dashboard")
     (body,) = cm["data"].values()
     return json.loads(body)
 

@@ -14,6 +14,7 @@ from .helpers import (
     K8S_DIR,
     KUBERNETES_VERSION,
     KUSTOMIZATIONS,
+    MONITORED_OVERLAYS,
     NAMESPACE,
     SCHEMA_DIR,
     get,
@@ -83,9 +84,10 @@ def test_names_are_unique_and_namespaced(rendered, name):
     docs = rendered(name)
     keys = Counter((d["kind"], d["metadata"].get("namespace"), d["metadata"]["name"]) for d in docs)
     assert [k for k, n in keys.items() if n > 1] == []
-    expected_ns = "monitoring" if name == "prometheus-adapter" else NAMESPACE
     for doc in docs:
         meta = doc["metadata"]
+        adapter_rules = meta["name"] == "calle-prometheus-adapter-rules"
+        expected_ns = "monitoring" if adapter_rules else NAMESPACE
         if doc["kind"] in CLUSTER_SCOPED:
             assert "namespace" not in meta
         else:
@@ -100,16 +102,22 @@ def test_kustomizations_use_labels_not_common_labels():
         assert "labels" in config or "resources" in config, path
 
 
-@pytest.mark.parametrize("name", ["gpu", "cpu", "base"])
+@pytest.mark.parametrize("name", ["gpu", "cpu", "base", *MONITORED_OVERLAYS])
 def test_serving_overlay_contents(rendered, name):
     docs = rendered(name)
     kinds = Counter(d["kind"] for d in docs)
+    monitored = name in MONITORED_OVERLAYS
     assert kinds["Namespace"] == 1
     assert kinds["Deployment"] == 2
     assert kinds["Job"] == 1
-    assert kinds["HorizontalPodAutoscaler"] == 2
+    # Without the component: only the gateway's CPU HPA (metrics-server), nothing that needs
+    # the Prometheus Operator's CRDs or prometheus-adapter, so a plain cluster applies it.
+    assert kinds["HorizontalPodAutoscaler"] == (2 if monitored else 1)
     assert kinds["PodDisruptionBudget"] == 2
-    assert kinds["ServiceMonitor"] == 2
+    assert kinds["ServiceMonitor"] == (2 if monitored else 0)
+    assert [d["kind"] for d in docs if "coreos.com" in d["apiVersion"]] == (
+        ["ServiceMonitor"] * 2 if monitored else []
+    )
     assert kinds["NetworkPolicy"] >= 4
     assert get(docs, "Namespace", NAMESPACE)["metadata"]["labels"][
         "pod-security.kubernetes.io/enforce"
@@ -117,7 +125,7 @@ def test_serving_overlay_contents(rendered, name):
 
 
 def test_dashboard_config_map(rendered):
-    docs = rendered("base")
+    docs = rendered("cpu+monitoring")
     cm = get(docs, "ConfigMap", "calle-grafana-dashboard")
     assert cm["metadata"]["name"] == "calle-grafana-dashboard", "no hash suffix for the sidecar"
     assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"

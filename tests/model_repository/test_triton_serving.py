@@ -66,7 +66,7 @@ def test_token_count_measures_with_the_summarizer_tokenizer(client, tiny_reposit
     assert set(result.as_numpy("budget").reshape(-1).tolist()) == {512}
 
 
-def test_ensemble_returns_summary_and_png(client) -> None:
+def test_chat_to_image_returns_summary_and_png(client) -> None:
     result = client.infer("chat_to_image", [text_input("dialogue", [DIALOGUE])])
     assert result.as_numpy("summary")[0][0]
     image = Image.open(io.BytesIO(result.as_numpy("image")[0][0]))

@@ -3,7 +3,8 @@
 The scheduler loop is :class:`~model_repository.diffusion_pipeline.DiffusionRunner`; this file
 only reads requests, plugs BLS calls to ``text_encoder``/``unet``/``vae_decoder`` into the runner
 and writes responses. Each request row is one image; rows with the same settings share one
-batched loop. Bad inputs get an ``INVALID_ARG`` error response and the model keeps serving.
+batched loop. A request that fails (bad input: a rejection) counts as a failure in Triton's
+statistics (:mod:`model_repository.failures`) and the model keeps serving.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from model_repository.diffusion_pipeline import (
     Settings,
     to_png,
 )
+from model_repository.failures import Failure, finish
 from model_repository.request_inputs import RequestError, decode_texts
 
 log = logging.getLogger(__name__)
@@ -68,17 +70,17 @@ class TritonPythonModel:
         log.info("diffusion: %s", self.runner.spec)
 
     def execute(self, requests: list[Any]) -> list[Any]:
-        """Exactly one response per request; failures become error responses."""
-        responses = []
+        """Exactly one response per request; raises when all failed, so Triton counts them."""
+        results: list[Any] = []
         for request in requests:
             try:
-                responses.append(self._generate(request))
+                results.append(self._generate(request))
             except RequestError as exc:
-                responses.append(_error(str(exc), pb_utils.TritonError.INVALID_ARG))
+                results.append(Failure(str(exc), rejected=True))
             except Exception as exc:  # any failure must still answer its request
                 log.exception("diffusion request failed")
-                responses.append(_error(f"diffusion failed: {exc}", pb_utils.TritonError.INTERNAL))
-        return responses
+                results.append(Failure(f"diffusion failed: {exc}"))
+        return finish(results)
 
     def _generate(self, request: Any) -> Any:
         prompts = _strings(request, "prompt")
@@ -171,10 +173,6 @@ def _strings(request: Any, name: str, rows: int | None = None) -> list[str] | No
 
 def _random_seeds(rows: int) -> list[int]:
     return [secrets.randbelow(RANDOM_SEED_BOUND) for _ in range(rows)]
-
-
-def _error(message: str, code: int) -> Any:
-    return pb_utils.InferenceResponse(error=pb_utils.TritonError(message, code))
 
 
 __all__ = ["TritonPythonModel"]
