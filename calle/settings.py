@@ -69,6 +69,10 @@ class GatewaySettings(BaseSettings):
     summary_timeout_s: float = Field(60.0, gt=0, description="Deadline of one summary.")
     image_timeout_s: float = Field(300.0, gt=0, description="Deadline of one image.")
     burst_gap_minutes: float = Field(120.0, gt=0, description="Silence that ends a burst.")
+    summarizer_tokenizer: Path = Field(
+        DEFAULT_REPOSITORY / "summarizer" / "1" / "tokenizer.json",
+        description="The exported summarizer's tokenizer.json (chats are trimmed with it).",
+    )
     cors_origins: str = Field("", description="Comma-separated allowed origins; empty = closed.")
     api_keys: str = Field("", description="Comma-separated API keys; empty = no key needed.")
     log_level: str = Field("INFO", description="Logging level.")

@@ -182,7 +182,8 @@ def _evaluate(
     from evaluation.targets import open_target
 
     scorer = Scorer(examples, embedder, KoreanRouge(MorphemeTokenizer()), args.threshold)
-    burst_gap = timedelta(minutes=gateway_settings().burst_gap_minutes)
+    settings = gateway_settings()
+    burst_gap = timedelta(minutes=settings.burst_gap_minutes)
     api_key = args.api_key or os.environ.get(API_KEY_ENV)
     started = datetime.now(timezone.utc)
     runs = asyncio.run(
@@ -190,7 +191,11 @@ def _evaluate(
             configs,
             examples,
             open_target=lambda config: open_target(
-                config, timeout_s=args.timeout_s, burst_gap=burst_gap, api_key=api_key
+                config,
+                timeout_s=args.timeout_s,
+                burst_gap=burst_gap,
+                tokenizer=settings.summarizer_tokenizer,
+                api_key=api_key,
             ),
             concurrency=args.concurrency,
             progress=not args.no_progress,

@@ -1,9 +1,9 @@
 """``calle export``: checkpoints in, a checked Triton model repository out.
 
-Steps: build the preset's checkpoints unless real ones are given, export the summarizer and the
-diffusion pipeline to ONNX with parity checks, assemble the configs and code, check every config
-against its graphs, and record what was exported in ``export.json`` so that a later run with the
-same options and code can skip the work.
+Steps: build the preset's checkpoints unless real ones are given, export the summarizer (to
+CTranslate2) and the diffusion pipeline (to ONNX) with parity checks, assemble the configs and
+code, check every config against its graphs, and record what was exported in ``export.json``
+so that a later run with the same options and code can skip the work.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from tqdm import tqdm
 from export.config_check import check_repository
 from export.diffusion import export_diffusion
 from export.options import MANIFEST, ExportOptions, is_current
-from export.parity import ParityResult, require_parity, write_report
+from export.parity import Check, require_parity, write_report
 from export.presets import PRESETS
-from export.repository import Flavour, assemble
+from export.repository import SUMMARIZER, Flavour, assemble
 from export.summarizer import export_summarizer
 
 log = logging.getLogger(__name__)
@@ -40,11 +40,11 @@ def _stage(bar: tqdm, name: str) -> Iterator[None]:
     bar.update(1)
 
 
-def run_export(options: ExportOptions, *, progress: bool = True) -> list[ParityResult]:
+def run_export(options: ExportOptions, *, progress: bool = True) -> list[Check]:
     """Export everything ``options`` asks for into ``options.output``.
 
     Returns:
-        The parity results (also written to ``parity_report.json`` in the repository).
+        The parity and fidelity checks (also written to ``parity_report.json``).
 
     Raises:
         ExportError: A graph failed parity or a config does not match its graph.
@@ -57,7 +57,7 @@ def run_export(options: ExportOptions, *, progress: bool = True) -> list[ParityR
     if output.exists():
         shutil.rmtree(output)
     output.mkdir(parents=True)
-    results: list[ParityResult] = []
+    results: list[Check] = []
     with tqdm(total=5, disable=not progress, unit="step") as bar:
         with _stage(bar, "checkpoints"):
             summarizer = options.summarizer or preset.summarizer(
@@ -66,10 +66,14 @@ def run_export(options: ExportOptions, *, progress: bool = True) -> list[ParityR
             diffusion = options.diffusion or preset.diffusion(
                 checkpoints / "diffusion", seed=options.seed
             )
-        with _stage(bar, "summarizer -> ONNX"):
-            results += export_summarizer(
-                summarizer, output, settings=options.generation, fp16=options.fp16
+        with _stage(bar, "summarizer -> CTranslate2"):
+            summarizer_export = export_summarizer(
+                summarizer,
+                output,
+                settings=options.generation,
+                quantization=options.summarizer_quantization,
             )
+            results += summarizer_export.checks
         with _stage(bar, "diffusion -> ONNX"):
             results += export_diffusion(
                 diffusion,
@@ -88,6 +92,7 @@ def run_export(options: ExportOptions, *, progress: bool = True) -> list[ParityR
                 flavour=options.flavour,
                 instances=options.instances,
                 tensorrt=options.tensorrt,
+                parameters={SUMMARIZER: summarizer_export.parameters},
             )
         with _stage(bar, "checks"):
             write_report(results, output / REPORT)

@@ -19,7 +19,7 @@ from loadtest.benchmark.triton_metrics import ModelActivity
 BASELINE = "baseline"
 OURS = "ours"
 # Triton models shown in the breakdown of our time, in pipeline order.
-BREAKDOWN_MODELS = ("token_count", "summarizer", "diffusion", "text_encoder", "unet", "vae_decoder")
+BREAKDOWN_MODELS = ("summarizer", "diffusion", "text_encoder", "unet", "vae_decoder")
 
 # The targets on a 2-core CPU machine, small preset (worked towards, not asserted).
 THROUGHPUT_TARGET = 2.0  # ours / baseline requests per minute at the most users, at least

@@ -103,9 +103,14 @@ def test_invalid_decoding_setting_is_a_failed_request(
 
 
 def test_gateway_and_triton_summarize_the_same_text(
-    triton_server: TritonServer, tiny_embedder: Path, tmp_path: Path
+    triton_server: TritonServer, tiny_embedder: Path, tmp_path: Path, tiny_repository: Path
 ) -> None:
-    gateway = start_gateway("eval", tmp_path, triton_grpc_port=triton_server.grpc_port)
+    gateway = start_gateway(
+        "eval",
+        tmp_path,
+        triton_grpc_port=triton_server.grpc_port,
+        summarizer_tokenizer=tiny_repository / "summarizer" / "1" / "tokenizer.json",
+    )
     try:
         output = tmp_path / "gateway"
         code = evaluate(
