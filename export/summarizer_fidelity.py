@@ -121,8 +121,10 @@ class _Reference:
         self.last_length = 0
         model.model.decoder.register_forward_pre_hook(self._record, with_kwargs=True)
 
-    def _record(self, _module: object, _args: tuple, kwargs: dict) -> None:
-        self.decoder_inputs.append(int(kwargs["input_ids"].shape[-1]))
+    def _record(self, _module: object, args: tuple, kwargs: dict) -> None:
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        # -1: the decoder got no token ids at all (embeddings instead): wiring check fails.
+        self.decoder_inputs.append(-1 if ids is None else int(ids.shape[-1]))
 
     def source(self, dialogue: str) -> torch.Tensor:
         ids = self.served.tokenizer.encode(dialogue).ids
