@@ -31,6 +31,7 @@ from export.options import GenerationSettings
 from export.summarizer_fidelity import SummarizerCheck, check_fidelity
 from model_repository.summarization import (
     GENERATION_CONFIG_FILE,
+    ID_KEYS,
     MODEL_DIR,
     SUPPORTED_GENERATION_KEYS,
     TOKENIZER_FILE,
@@ -40,15 +41,6 @@ from model_repository.summarization import (
 log = logging.getLogger(__name__)
 
 QUANTIZATIONS = ("int8", "float32", "int8_float16", "float16")
-# Ids ``generate`` needs; older checkpoints keep them on the model config only.
-_ID_KEYS = (
-    "decoder_start_token_id",
-    "bos_token_id",
-    "eos_token_id",
-    "pad_token_id",
-    "forced_bos_token_id",
-    "forced_eos_token_id",
-)
 
 
 class BartConverter(TransformersConverter):
@@ -101,7 +93,7 @@ def generation_config(model: PreTrainedModel, settings: GenerationSettings) -> G
             (sampling, diverse beams, ...): it would not decode what ``generate`` decodes.
     """
     config = copy.deepcopy(model.generation_config)
-    for key in _ID_KEYS:
+    for key in ID_KEYS:
         if getattr(config, key, None) is None and getattr(model.config, key, None) is not None:
             setattr(config, key, getattr(model.config, key))
     config.num_beams = settings.num_beams

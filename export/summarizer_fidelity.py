@@ -172,25 +172,15 @@ def check_fidelity(
     PyTorch runs on one thread meanwhile: decoding step by step is dominated by per-call
     overhead, and on a busy machine more threads made ``generate`` 20x slower (measured).
     """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _checks(model, tokenizer, float32_folder, served_folder, quantization)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _checks(
-    model: BartForConditionalGeneration,
-    tokenizer: PreTrainedTokenizerBase,
-    float32_folder: Path,
-    served_folder: Path,
-    quantization: str,
-) -> list[SummarizerCheck]:
     float32 = Summarizer(
         float32_folder, compute_type="float32", threads=1, first_sentence_only=False
     )
-    checks = [_float32_check(model, tokenizer, float32_folder, float32)]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        checks = [_float32_check(model, tokenizer, float32_folder, float32)]
+    finally:
+        torch.set_num_threads(threads)
     if quantization != "float32":
         served = Summarizer(served_folder, threads=1, first_sentence_only=False)
         checks.append(_quantized_check(float32, served, quantization))

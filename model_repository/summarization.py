@@ -34,15 +34,19 @@ LIMITS: dict[str, tuple[int, int]] = {
     "no_repeat_ngram_size": (0, 16),
 }
 # GenerationConfig keys the summarizer honours; export refuses a checkpoint that sets others.
+# Special ids of a generation config (older checkpoints keep them on the model config only).
+ID_KEYS = (
+    "decoder_start_token_id",
+    "bos_token_id",
+    "eos_token_id",
+    "pad_token_id",
+    "forced_bos_token_id",
+    "forced_eos_token_id",
+)
 SUPPORTED_GENERATION_KEYS = frozenset(
     {
         *OVERRIDABLE,
-        "decoder_start_token_id",
-        "bos_token_id",
-        "eos_token_id",
-        "pad_token_id",
-        "forced_bos_token_id",
-        "forced_eos_token_id",
+        *ID_KEYS,
         "length_penalty",
         "min_length",
         "early_stopping",
