@@ -199,6 +199,8 @@ class TritonUnavailableError(GatewayError):
 class TokenizerMismatchError(TritonUnavailableError):
     """The gateway trims chats with another tokenizer than the summarizer Triton serves."""
 
+    code = "tokenizer_mismatch"
+
     def __init__(self, gateway_digest: str, summarizer_digest: str | None) -> None:
         served = summarizer_digest or "unknown"
         super().__init__(
