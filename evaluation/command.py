@@ -81,6 +81,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--api-key", help=f"gateway API key (default: ${API_KEY_ENV}); sent as X-API-Key"
     )
     parser.add_argument("--model", default="summarizer", help="Triton model name (summarizer)")
+    parser.add_argument(
+        "--tokenizer",
+        type=Path,
+        help="the exported summarizer/1/tokenizer.json chats are trimmed with "
+        "(default: CALLE_SUMMARIZER_TOKENIZER)",
+    )
     for key in DECODING_KEYS:
         parser.add_argument(
             f"--{key.replace('_', '-')}",
@@ -194,7 +200,7 @@ def _evaluate(
                 config,
                 timeout_s=args.timeout_s,
                 burst_gap=burst_gap,
-                tokenizer=settings.summarizer_tokenizer,
+                tokenizer=args.tokenizer or settings.summarizer_tokenizer,
                 api_key=api_key,
             ),
             concurrency=args.concurrency,
