@@ -20,12 +20,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from calle.settings import DEFAULT_REPOSITORY, gateway_settings
+from calle.settings import gateway_settings
 
-# Where the export writes the summarizer's tokenizer (the token_count model's copy first).
-_EXPORTED_TOKENIZERS = ("token_count/1/tokenizer", "summarizer/1/tokenizer")
 _SUFFIXES = frozenset({".txt", ".csv", ".json"})
-DEFAULT_MAX_TOKENS = 512
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -47,10 +44,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "--tokenizer",
         type=Path,
         help="tokenizer.json (or its folder) of the summarizer "
-        f"(default: the one exported under {DEFAULT_REPOSITORY})",
+        "(default: CALLE_SUMMARIZER_TOKENIZER, the exported one)",
     )
     parser.add_argument(
-        "--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, help="source budget in tokens"
+        "--max-tokens",
+        type=int,
+        help="source budget in tokens (default: the exported tokenizer's, needed for another)",
     )
     parser.add_argument("--gap-minutes", type=float, help="CALLE_BURST_GAP_MINUTES")
     parser.add_argument("--min-messages", type=int, help="CALLE_MIN_DIALOGUE_MESSAGES")
@@ -78,7 +77,13 @@ def run(args: argparse.Namespace) -> int:
     if args.tokenizer is not None and not args.tokenizer.exists():
         sys.stderr.write(f"calle inspect: {args.tokenizer}: no such tokenizer\n")
         return 2
-    count_tokens, max_tokens, budget = token_budget(args.tokenizer, args.max_tokens)
+    try:
+        count_tokens, max_tokens, budget = token_budget(
+            args.tokenizer or settings.summarizer_tokenizer, args.max_tokens
+        )
+    except ValueError as exc:
+        sys.stderr.write(f"calle inspect: {exc} (or pass --max-tokens)\n")
+        return 2
     results = {
         str(path): inspect_export(
             path.read_bytes(),
@@ -126,34 +131,25 @@ def expand(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
 
 
 def token_budget(
-    tokenizer: Path | None, max_tokens: int
+    tokenizer: Path, max_tokens: int | None
 ) -> tuple[Callable[[Sequence[str]], list[int]], int, str]:
     """The summarizer's token counter and budget, and a line saying which were used.
 
-    Without a tokenizer every text counts 0 tokens against a budget of 1: selection then
-    applies its gap and minimum only, and the line says the budget was not applied.
+    Counting is the gateway's own (:class:`gateway.dialogue.SourceTokenizer`). Without a
+    tokenizer every text counts 0 tokens against a budget of 1: selection then applies its gap
+    and minimum only, and the line says the budget was not applied.
+
+    Raises:
+        ValueError: The tokenizer has no budget of its own and ``max_tokens`` is not given.
     """
-    path = tokenizer if tokenizer is not None else _exported_tokenizer()
-    if path is None:
+    path = tokenizer / "tokenizer.json" if tokenizer.is_dir() else tokenizer
+    if not path.is_file():
         return (
             lambda texts: [0] * len(texts),
             1,
             "not applied (no tokenizer found: pass --tokenizer)",
         )
-    from tokenizers import Tokenizer
+    from gateway.dialogue import SourceTokenizer
 
-    loaded = Tokenizer.from_file(str(path / "tokenizer.json" if path.is_dir() else path))
-
-    def count_tokens(texts: Sequence[str]) -> list[int]:
-        encoded = loaded.encode_batch(list(texts), add_special_tokens=False)
-        return [len(encoding.ids) for encoding in encoded]
-
-    return count_tokens, max_tokens, f"{max_tokens} tokens ({path})"
-
-
-def _exported_tokenizer() -> Path | None:
-    for folder in _EXPORTED_TOKENIZERS:
-        path = DEFAULT_REPOSITORY / folder / "tokenizer.json"
-        if path.is_file():
-            return path
-    return None
+    source = SourceTokenizer(path, budget=max_tokens)
+    return source.count_tokens, source.budget, f"{source.budget} tokens ({tokenizer})"

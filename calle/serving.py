@@ -56,6 +56,7 @@ def _local_gateway_settings(args: argparse.Namespace, triton: TritonServer) -> G
         triton_host="127.0.0.1",
         triton_grpc_port=triton.grpc_port,
         triton_http_port=triton.http_port,
+        summarizer_tokenizer=triton.repository / "summarizer" / "1" / "tokenizer.json",
     )
 
 

@@ -77,6 +77,10 @@ class GatewaySettings(BaseSettings):
     min_dialogue_speakers: int = Field(
         DEFAULT_MIN_SPEAKERS, ge=1, description="Extend a burst with fewer speakers to this."
     )
+    summarizer_tokenizer: Path = Field(
+        DEFAULT_REPOSITORY / "current" / "summarizer" / "1" / "tokenizer.json",
+        description="The exported summarizer's tokenizer.json (chats are trimmed with it).",
+    )
     cors_origins: str = Field("", description="Comma-separated allowed origins; empty = closed.")
     api_keys: str = Field("", description="Comma-separated API keys; empty = no key needed.")
     log_level: str = Field("INFO", description="Logging level.")

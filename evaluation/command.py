@@ -81,6 +81,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--api-key", help=f"gateway API key (default: ${API_KEY_ENV}); sent as X-API-Key"
     )
     parser.add_argument("--model", default="summarizer", help="Triton model name (summarizer)")
+    parser.add_argument(
+        "--tokenizer",
+        type=Path,
+        help="the exported summarizer/1/tokenizer.json chats are trimmed with "
+        "(default: CALLE_SUMMARIZER_TOKENIZER)",
+    )
     for key in DECODING_KEYS:
         parser.add_argument(
             f"--{key.replace('_', '-')}",
@@ -196,7 +202,8 @@ def _evaluate(
     from evaluation.targets import open_target
 
     scorer = Scorer(examples, embedder, KoreanRouge(MorphemeTokenizer()), args.threshold)
-    burst_gap = timedelta(minutes=gateway_settings().burst_gap_minutes)
+    settings = gateway_settings()
+    burst_gap = timedelta(minutes=settings.burst_gap_minutes)
     api_key = args.api_key or os.environ.get(API_KEY_ENV)
     started = datetime.now(timezone.utc)
     runs = asyncio.run(
@@ -204,7 +211,11 @@ def _evaluate(
             configs,
             examples,
             open_target=lambda config: open_target(
-                config, timeout_s=args.timeout_s, burst_gap=burst_gap, api_key=api_key
+                config,
+                timeout_s=args.timeout_s,
+                burst_gap=burst_gap,
+                tokenizer=args.tokenizer or settings.summarizer_tokenizer,
+                api_key=api_key,
             ),
             concurrency=args.concurrency,
             progress=not args.no_progress,

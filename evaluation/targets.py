@@ -3,8 +3,8 @@
 Triton is the primary target: it measures a checkpoint and its decoding settings with nothing in
 between, and it takes per-request decoding settings. Dialogues given as messages or exports are
 first cut the way the gateway cuts them (the latest conversation within the summarizer's source
-budget, speakers pseudonymized), with token counts and the budget from Triton's ``token_count``
-model, so that both targets summarize the same text. The gateway target measures the service as
+budget, speakers pseudonymized), with the gateway's own function and the exported summarizer
+tokenizer, so that both targets summarize the same text. The gateway target measures the service as
 users meet it: parsing, selection and admission included in the latency.
 
 Errors become :class:`TargetError` with the server's status and message, never chat text.
@@ -12,11 +12,11 @@ Errors become :class:`TargetError` with the server's status and message, never c
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -28,13 +28,10 @@ from tritonclient.utils import InferenceServerException
 
 from evaluation.configs import SummarizerConfig
 from evaluation.dataset import Dialogue, DialogueText, ExportFile
-from gateway.ingest import select_dialogue
+from gateway.dialogue import SourceTokenizer, trim
 
 logger = logging.getLogger(__name__)
 
-TOKEN_COUNT_MODEL = "token_count"
-# token_count's max_batch_size: more texts go in several requests.
-MAX_COUNT_ROWS = 256
 SUMMARIES_PATH = "/v1/summaries"
 
 T = TypeVar("T")
@@ -106,13 +103,22 @@ class TritonTarget(Target):
         config: The configuration (``triton_url``, ``model``, ``decoding``).
         timeout_s: Client-side deadline of each request.
         burst_gap: The silence that ends a conversation, as the gateway is configured.
+        tokenizer: The exported summarizer's ``tokenizer.json`` (read when chats need trimming).
     """
 
-    def __init__(self, config: SummarizerConfig, *, timeout_s: float, burst_gap: timedelta) -> None:
+    def __init__(
+        self,
+        config: SummarizerConfig,
+        *,
+        timeout_s: float,
+        burst_gap: timedelta,
+        tokenizer: Path,
+    ) -> None:
         super().__init__(config)
         self._url = str(config.triton_url)
         self._timeout_s = timeout_s
         self._burst_gap = burst_gap
+        self._tokenizer_path = tokenizer
         self._client: grpcaio.InferenceServerClient | None = None
 
     async def open(self) -> None:
@@ -136,25 +142,23 @@ class TritonTarget(Target):
         """The summarizer's input text for each dialogue.
 
         Text-form dialogues go as they are; chats are cut to the latest conversation within
-        the source budget, as the gateway would, with Triton's ``token_count`` model (one sync
-        client, opened only when the dataset has chats).
+        the source budget, as the gateway would (:func:`gateway.dialogue.trim`).
+
+        Raises:
+            TargetError: The dataset has chats and the tokenizer file is unusable.
         """
+        tokenizer: SourceTokenizer | None = None
         texts: list[str] = []
-        with contextlib.ExitStack() as stack:
-            counter: _TokenCounter | None = None
-            budget = 0
-            for dialogue in dialogues:
-                if isinstance(dialogue, DialogueText):
-                    texts.append(dialogue.text)
-                    continue
-                if counter is None:
-                    client = stack.enter_context(grpcclient.InferenceServerClient(self._url))
-                    counter = _TokenCounter(client, self._timeout_s)
-                    budget = counter.budget()
-                selected = select_dialogue(
-                    dialogue.chat, count_tokens=counter, max_tokens=budget, gap=self._burst_gap
-                )
-                texts.append(selected.text)
+        for dialogue in dialogues:
+            if isinstance(dialogue, DialogueText):
+                texts.append(dialogue.text)
+                continue
+            if tokenizer is None:
+                try:
+                    tokenizer = SourceTokenizer(self._tokenizer_path)
+                except (OSError, ValueError) as exc:
+                    raise TargetError(f"cannot trim chats without the tokenizer: {exc}") from exc
+            texts.append(trim(dialogue.chat, tokenizer, self._burst_gap).text)
         return texts
 
     async def summarize(self, request: str) -> str:
@@ -171,36 +175,6 @@ class TritonTarget(Target):
             raise TargetError(f"{exc.status()}: {exc.message()}") from exc
         raw = result.as_numpy("summary").reshape(-1)[0]
         return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
-
-
-class _TokenCounter:
-    """Summarizer token counts from Triton's ``token_count`` model (the gateway's source)."""
-
-    def __init__(self, client: grpcclient.InferenceServerClient, timeout_s: float) -> None:
-        self._client = client
-        self._timeout_s = timeout_s
-
-    def __call__(self, texts: Sequence[str]) -> list[int]:
-        counts: list[int] = []
-        for start in range(0, len(texts), MAX_COUNT_ROWS):
-            result = self._infer(texts[start : start + MAX_COUNT_ROWS])
-            counts.extend(int(n) for n in result.as_numpy("tokens").reshape(-1))
-        return counts
-
-    def budget(self) -> int:
-        """The summarizer's source budget in tokens."""
-        return int(self._infer([""]).as_numpy("budget").reshape(-1)[0])
-
-    def _infer(self, texts: Sequence[str]) -> grpcclient.InferResult:
-        try:
-            return self._client.infer(
-                TOKEN_COUNT_MODEL, [_text_input("text", texts)], client_timeout=self._timeout_s
-            )
-        except InferenceServerException as exc:
-            raise TargetError(
-                f"counting tokens with '{TOKEN_COUNT_MODEL}' failed: {exc.status()}: "
-                f"{exc.message()}"
-            ) from exc
 
 
 class GatewayTarget(Target):
@@ -285,12 +259,13 @@ def open_target(
     *,
     timeout_s: float,
     burst_gap: timedelta,
+    tokenizer: Path,
     api_key: str | None = None,
 ) -> Target:
     """The target a configuration names (not yet opened: use it with ``async with``)."""
     if config.gateway_url is not None:
         return GatewayTarget(config, timeout_s=timeout_s, api_key=api_key)
-    return TritonTarget(config, timeout_s=timeout_s, burst_gap=burst_gap)
+    return TritonTarget(config, timeout_s=timeout_s, burst_gap=burst_gap, tokenizer=tokenizer)
 
 
 def _opened(client: T | None) -> T:

@@ -20,20 +20,12 @@ import torch
 from export.diffusion import TextEncoderGraph, UNetGraph, VaeDecoderGraph, load_pipeline
 from export.options import ExportOptions, is_current
 from export.pipeline import run_export
-from export.summarizer import DecoderStepGraph, EncoderGraph, load_summarizer
 from export.versions import served_repository
 from model_repository.diffusion_pipeline import PIPELINE_FILE, PipelineSpec
-from model_repository.onnx_bart import (
-    DECODER_FILE,
-    ENCODER_FILE,
-    cache_input_names,
-)
 from model_repository.onnx_session import create_session
 
 log = logging.getLogger(__name__)
 
-SOURCE_TOKENS = 256  # a chat of a few dozen turns
-PAST_TOKENS = 16  # decoder steps already taken
 PROMPT_TOKENS = 77
 
 
@@ -72,42 +64,8 @@ def _median_ms(run: Callable[[], object], repeats: int) -> float:
 
 
 def _cases(repository: Path, checkpoints: Path) -> Iterator[_Case]:
-    model, _ = load_summarizer(checkpoints / "summarizer")
-    config = model.config
+    """The diffusion graphs (the summarizer is timed whole: :mod:`export.summarizer_benchmark`)."""
     generator = torch.Generator().manual_seed(0)
-
-    def source(batch: int) -> tuple[torch.Tensor, torch.Tensor]:
-        ids = torch.randint(10, config.vocab_size, (batch, SOURCE_TOKENS), generator=generator)
-        return ids, torch.ones_like(ids)
-
-    folder = repository / "summarizer" / "1"
-    yield _Case(
-        "summarizer/encoder",
-        EncoderGraph(model),
-        folder / ENCODER_FILE,
-        ["input_ids", "attention_mask"],
-        source,
-    )
-
-    heads, layers = config.decoder_attention_heads, config.decoder_layers
-    head_dim = config.d_model // heads
-
-    def step(batch: int) -> tuple[torch.Tensor, ...]:
-        ids, mask = source(batch)
-        hidden = torch.randn(batch, SOURCE_TOKENS, config.d_model, generator=generator)
-        self_kv = [torch.randn(batch, heads, PAST_TOKENS, head_dim) for _ in range(2 * layers)]
-        cross_kv = [torch.randn(batch, heads, SOURCE_TOKENS, head_dim) for _ in range(2 * layers)]
-        return (ids[:, :1], hidden, mask, *self_kv, *cross_kv)
-
-    names = ["input_ids", "encoder_hidden_states", "encoder_attention_mask"]
-    yield _Case(
-        "summarizer/decoder",
-        DecoderStepGraph(model),
-        folder / DECODER_FILE,
-        names + cache_input_names(layers),
-        step,
-    )
-
     pipeline = load_pipeline(checkpoints / "diffusion")
     spec = PipelineSpec.load(repository / "diffusion" / "1" / PIPELINE_FILE)
     side = spec.default_height // spec.vae_scale_factor

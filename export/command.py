@@ -48,6 +48,12 @@ def register(subparsers: Any) -> None:
     export.add_argument("--instances", type=_instances, default={}, help="e.g. unet=2,diffusion=4")
     export.add_argument("--fp16", action="store_true", help="float16 graphs (GPU targets)")
     export.add_argument("--tensorrt", action="store_true", help="native: TensorRT accelerator")
+    export.add_argument(
+        "--summarizer-quantization",
+        choices=["int8", "float32", "int8_float16", "float16"],
+        default="int8",
+        help="CTranslate2 weights of the summarizer (int8 for CPUs; *float16 for GPUs)",
+    )
     export.add_argument("--seed", type=int, default=0, help="seed of preset weights")
     export.add_argument("--num-beams", type=int, default=5)
     export.add_argument("--max-length", type=int, default=64)
@@ -57,7 +63,9 @@ def register(subparsers: Any) -> None:
     export.set_defaults(run=run_export_command)
 
     bench = subparsers.add_parser(
-        "bench-graphs", help="time each exported graph on ONNX Runtime against PyTorch eager"
+        "bench-graphs",
+        help="time each exported graph on ONNX Runtime against PyTorch eager, and whole "
+        "summaries on CTranslate2 against PyTorch generate",
     )
     bench.add_argument("--preset", default="small", help="small (default) or tiny")
     bench.add_argument("--batch", type=int, nargs="+", default=[1, 4], help="batch sizes")
@@ -65,6 +73,18 @@ def register(subparsers: Any) -> None:
     bench.add_argument("--workdir", type=Path, default=Path("build/bench"), help="exports go here")
     bench.add_argument(
         "--output", type=Path, help="result JSON (default WORKDIR/graphs-PRESET.json)"
+    )
+    bench.add_argument(
+        "--summarizer-only", action="store_true", help="skip the diffusion graphs (no full export)"
+    )
+    bench.add_argument(
+        "--summarizer-batch", type=int, nargs="+", default=[1, 4, 8], help="summaries per call"
+    )
+    bench.add_argument(
+        "--summarizer-threads", type=int, nargs="+", default=[1, 2], help="CPU threads"
+    )
+    bench.add_argument(
+        "--summarizer-repeats", type=int, default=2, help="timed runs per summarizer point"
     )
     bench.set_defaults(run=run_bench_graphs)
 
@@ -84,6 +104,7 @@ def run_export_command(args: argparse.Namespace) -> int:
         flavour=Flavour(args.flavour),
         instances=args.instances,
         fp16=args.fp16,
+        summarizer_quantization=args.summarizer_quantization,
         tensorrt=args.tensorrt,
         seed=args.seed,
         checkpoints=args.checkpoints,
@@ -106,17 +127,44 @@ def run_export_command(args: argparse.Namespace) -> int:
 
 
 def run_bench_graphs(args: argparse.Namespace) -> int:
-    """``calle bench-graphs``: print the table and write the JSON."""
-    from export.benchmark import format_table, run_benchmark, write_results
+    """``calle bench-graphs``: print the tables and write the JSON files."""
+    import json
 
-    measurements = run_benchmark(
-        preset=args.preset,
-        batches=tuple(args.batch),
-        repeats=args.repeats,
-        workdir=args.workdir / args.preset,
+    from export.benchmark import format_table, run_benchmark, write_results
+    from export.presets import PRESETS
+    from export.summarizer_benchmark import (
+        format_summary_table,
+        run_summarizer_benchmark,
+        timings_json,
     )
-    sys.stdout.write(format_table(measurements) + "\n")
-    output = args.output or args.workdir / f"graphs-{args.preset}.json"
-    write_results(measurements, output, preset=args.preset, repeats=args.repeats)
-    log.info("results written to %s", output)
+
+    workdir = args.workdir / args.preset
+    if not args.summarizer_only:
+        measurements = run_benchmark(
+            preset=args.preset,
+            batches=tuple(args.batch),
+            repeats=args.repeats,
+            workdir=workdir,
+        )
+        sys.stdout.write(format_table(measurements) + "\n")
+        output = args.output or args.workdir / f"graphs-{args.preset}.json"
+        write_results(measurements, output, preset=args.preset, repeats=args.repeats)
+        log.info("results written to %s", output)
+    checkpoint = workdir / "checkpoints" / args.preset / "summarizer"
+    if not (checkpoint / "config.json").exists():
+        PRESETS[args.preset].summarizer(checkpoint, seed=0)
+    timings = run_summarizer_benchmark(
+        checkpoint,
+        workdir / "summarizer-bench",
+        batches=args.summarizer_batch,
+        threads=args.summarizer_threads,
+        repeats=args.summarizer_repeats,
+    )
+    sys.stdout.write(format_summary_table(timings) + "\n")
+    summary_output = args.workdir / f"summarizer-{args.preset}.json"
+    summary_output.parent.mkdir(parents=True, exist_ok=True)
+    document = {"preset": args.preset, "repeats": args.summarizer_repeats}
+    document["results"] = timings_json(timings)
+    summary_output.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    log.info("summarizer results written to %s", summary_output)
     return 0

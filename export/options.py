@@ -16,7 +16,11 @@ from export.versions import MANIFEST, PASSED, read_verdict, served_repository
 
 @dataclass(frozen=True)
 class GenerationSettings:
-    """Decoding settings written to ``generation.json``; defaults follow the original service."""
+    """The summarizer's decoding settings, first-sentence cut and source budget.
+
+    Defaults follow the original service; the decoding settings go into the exported
+    ``GenerationConfig``.
+    """
 
     num_beams: int = 5
     max_length: int = 64
@@ -39,6 +43,8 @@ class ExportOptions:
         flavour: ``portable`` (local Triton) or ``native`` (NGC container, GPUs).
         instances: Instance count per model name.
         fp16: Store graphs in float16 (GPU targets).
+        summarizer_quantization: Weights of the CTranslate2 summarizer (``int8`` on CPU;
+            ``int8_float16``/``float16`` for GPUs; ``float32``). Float32 is always checked.
         tensorrt: Native flavour: TensorRT accelerator for the tensor models.
         seed: Seed of the preset's random weights.
         generation: The summarizer's decoding settings.
@@ -53,6 +59,7 @@ class ExportOptions:
     flavour: Flavour = Flavour.PORTABLE
     instances: dict[str, int] = field(default_factory=dict)
     fp16: bool = False
+    summarizer_quantization: str = "int8"
     tensorrt: bool = False
     seed: int = 0
     generation: GenerationSettings = field(default_factory=GenerationSettings)

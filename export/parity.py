@@ -16,12 +16,32 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 
 class ParityError(RuntimeError):
     """An exported graph differs from PyTorch by more than its tolerance."""
+
+
+class Check(Protocol):
+    """One entry of the parity report: a graph's parity or an engine's fidelity check."""
+
+    graph: str
+
+    @property
+    def passed(self) -> bool:
+        """Whether the check passed."""
+        ...
+
+    def failure(self) -> str:
+        """Why it failed, for the export error."""
+        ...
+
+    def to_json(self) -> dict[str, object]:
+        """JSON-ready summary."""
+        ...
 
 
 @dataclass
@@ -92,6 +112,16 @@ class ParityResult:
         self.cases.append(case)
         return case
 
+    def failure(self) -> str:
+        """The worst case against its tolerance."""
+        case = self.worst_case
+        if case is None:
+            return f"{self.graph}: no parity case ran"
+        return (
+            f"{self.graph}: max abs diff {case.max_abs_diff:.3g} > tolerance"
+            f" {self.tolerance:.3g} x output scale {case.scale:.3g}"
+        )
+
     def to_json(self) -> dict[str, object]:
         """JSON-ready summary."""
         return {
@@ -103,26 +133,16 @@ class ParityResult:
         }
 
 
-def write_report(results: Sequence[ParityResult], path: Path) -> None:
+def write_report(results: Sequence[Check], path: Path) -> None:
     """Write the parity report as JSON."""
     path.parent.mkdir(parents=True, exist_ok=True)
     report = {"passed": all(r.passed for r in results), "graphs": [r.to_json() for r in results]}
     path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
-def require_parity(results: Sequence[ParityResult]) -> None:
-    """Raise :class:`ParityError` naming every graph that is over tolerance."""
+def require_parity(results: Sequence[Check]) -> None:
+    """Raise :class:`ParityError` naming every graph or engine that failed its check."""
     failed = [r for r in results if not r.passed]
     if failed:
-        detail = "; ".join(_failure(r) for r in failed)
-        raise ParityError(f"exported graphs differ from PyTorch: {detail}")
-
-
-def _failure(result: ParityResult) -> str:
-    case = result.worst_case
-    if case is None:
-        return f"{result.graph}: no parity case ran"
-    return (
-        f"{result.graph}: max abs diff {case.max_abs_diff:.3g} > tolerance"
-        f" {result.tolerance:.3g} x output scale {case.scale:.3g}"
-    )
+        detail = "; ".join(r.failure() for r in failed)
+        raise ParityError(f"exported models differ from PyTorch: {detail}")

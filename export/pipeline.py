@@ -1,7 +1,7 @@
 """``calle export``: checkpoints in, a checked Triton model repository out.
 
-Steps: build the preset's checkpoints unless real ones are given, export the summarizer and the
-diffusion pipeline to ONNX with parity checks, assemble the configs and code, check every config
+Steps: build the preset's checkpoints unless real ones are given, export the summarizer (to
+CTranslate2) and the diffusion pipeline (to ONNX) with parity checks, assemble the configs and code, check every config
 against its graphs, and record what was exported, with the verdict, in ``export.json`` (written
 last) so that a later run with the same options and code can skip the work. The work happens in
 a new version folder of the output; only an export that passed becomes ``current``
@@ -21,9 +21,9 @@ from tqdm import tqdm
 from export.config_check import check_repository
 from export.diffusion import export_diffusion
 from export.options import ExportOptions, is_current
-from export.parity import ParityResult, require_parity, write_report
+from export.parity import Check, require_parity, write_report
 from export.presets import PRESETS
-from export.repository import Flavour, assemble
+from export.repository import SUMMARIZER, Flavour, assemble
 from export.summarizer import export_summarizer
 from export.versions import CURRENT, new_version, switch, write_verdict
 
@@ -57,7 +57,7 @@ def _local_checkpoint(source: str, checkpoints: Path) -> str:
     return snapshot_download(source, cache_dir=checkpoints / "hub")
 
 
-def run_export(options: ExportOptions, *, progress: bool = True) -> list[ParityResult]:
+def run_export(options: ExportOptions, *, progress: bool = True) -> list[Check]:
     """Export everything ``options`` asks for into a new version of ``options.output``.
 
     ``options.output`` is created if missing and never deleted; ``output/current`` switches to
@@ -65,7 +65,7 @@ def run_export(options: ExportOptions, *, progress: bool = True) -> list[ParityR
     ``export.json`` with ``"verdict": "failed"`` and the reason.
 
     Returns:
-        The parity results (also written to ``parity_report.json`` in the repository).
+        The parity and fidelity checks (also written to ``parity_report.json``).
 
     Raises:
         ExportError: A graph failed parity or a config does not match its graph.
@@ -92,11 +92,11 @@ def run_export(options: ExportOptions, *, progress: bool = True) -> list[ParityR
     return results
 
 
-def _export_into(options: ExportOptions, output: Path, *, progress: bool) -> list[ParityResult]:
+def _export_into(options: ExportOptions, output: Path, *, progress: bool) -> list[Check]:
     """The export steps, writing the repository into ``output`` (an empty version folder)."""
     preset = PRESETS[options.preset]
     checkpoints = options.checkpoints or options.output.parent / "checkpoints" / options.preset
-    results: list[ParityResult] = []
+    results: list[Check] = []
     with tqdm(total=5, disable=not progress, unit="step") as bar:
         with _stage(bar, "checkpoints"):
             summarizer = (
@@ -109,10 +109,14 @@ def _export_into(options: ExportOptions, output: Path, *, progress: bool) -> lis
                 if options.diffusion
                 else preset.diffusion(checkpoints / "diffusion", seed=options.seed)
             )
-        with _stage(bar, "summarizer -> ONNX"):
-            results += export_summarizer(
-                summarizer, output, settings=options.generation, fp16=options.fp16
+        with _stage(bar, "summarizer -> CTranslate2"):
+            summarizer_export = export_summarizer(
+                summarizer,
+                output,
+                settings=options.generation,
+                quantization=options.summarizer_quantization,
             )
+            results += summarizer_export.checks
         with _stage(bar, "diffusion -> ONNX"):
             results += export_diffusion(
                 diffusion,
@@ -131,6 +135,7 @@ def _export_into(options: ExportOptions, output: Path, *, progress: bool) -> lis
                 flavour=options.flavour,
                 instances=options.instances,
                 tensorrt=options.tensorrt,
+                parameters={SUMMARIZER: summarizer_export.parameters},
             )
         with _stage(bar, "checks"):
             write_report(results, output / REPORT)

@@ -1,7 +1,8 @@
 """Assemble a servable Triton model repository from the tracked ``model_repository/`` templates.
 
 The templates (``config.pbtxt`` and ``1/model.py`` per model) are the portable flavour: every
-model runs in the Python backend, tensor models with ONNX Runtime inside. The ``native`` flavour
+model runs in the Python backend, tensor models with ONNX Runtime inside, the summarizer on
+CTranslate2. The ``native`` flavour
 targets the NGC ``tritonserver:24.10-py3`` container instead: tensor models move to its
 ``onnxruntime`` backend on GPU instances (optionally with the TensorRT accelerator), and the
 Python models that remain use GPU instances where they run graphs themselves.
@@ -20,16 +21,15 @@ from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2 as mc
 
 SUMMARIZER = "summarizer"
-TOKEN_COUNT = "token_count"
 DIFFUSION = "diffusion"
 CHAT_TO_IMAGE = "chat_to_image"
 TENSOR_MODELS = ("text_encoder", "unet", "vae_decoder")
-MODELS = (SUMMARIZER, TOKEN_COUNT, *TENSOR_MODELS, DIFFUSION, CHAT_TO_IMAGE)
-# Python models that run ONNX graphs in-process and so belong on the GPU in the native flavour.
+MODELS = (SUMMARIZER, *TENSOR_MODELS, DIFFUSION, CHAT_TO_IMAGE)
+# Python models that run an engine in-process and so belong on the GPU in the native flavour.
 GPU_PYTHON_MODELS = (SUMMARIZER,)
 ONNX_FILE = "model.onnx"
-# The templates batch for CPUs, where merging requests costs more per request than it saves;
-# GPUs gain from it: (preferred batch sizes, max queue delay in microseconds) per model.
+# The templates batch for CPUs; GPUs gain from larger batches: (preferred batch sizes, max queue
+# delay in microseconds) per model.
 NATIVE_BATCHING: dict[str, tuple[tuple[int, ...], int]] = {
     SUMMARIZER: ((), 20_000),
     "unet": ((8, 16), 2_000),
@@ -117,6 +117,7 @@ def assemble(
     flavour: Flavour = Flavour.PORTABLE,
     instances: Mapping[str, int] | None = None,
     tensorrt: bool = False,
+    parameters: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[Path]:
     """Write every model's config, code and warmup data into ``repository``.
 
@@ -128,8 +129,11 @@ def assemble(
         flavour: Portable or native.
         instances: Instance count per model name (others keep the template's).
         tensorrt: Native flavour only: TensorRT accelerator for the tensor models.
+        parameters: Config parameters per model name, set over the template's (what an
+            exporter measured, e.g. the summarizer's source budget and tokenizer hash).
     """
     instances = dict(instances or {})
+    parameters = dict(parameters or {})
     unknown = set(instances) - set(MODELS)
     if unknown:
         raise ValueError(f"unknown model(s) in instance counts: {sorted(unknown)}")
@@ -154,6 +158,8 @@ def assemble(
             instances=instances.get(name),
             tensorrt=tensorrt,
         )
+        for key, value in parameters.get(name, {}).items():
+            config.parameters[key].string_value = value
         write_config(config, target / "config.pbtxt")
         folders.append(target)
     return folders

@@ -1,114 +1,79 @@
-"""Export a BART summarizer (KoBART or any ``BartForConditionalGeneration``) to ONNX.
+"""Export a BART summarizer (KoBART or any ``BartForConditionalGeneration``) to CTranslate2.
 
-Three graphs go into ``<repository>/summarizer/1/``:
-
-- ``encoder.onnx``: ``input_ids``, ``attention_mask`` -> ``last_hidden_state``;
-- ``decoder_init.onnx``: the first decoding step, which also computes the cross-attention
-  keys/values once per request;
-- ``decoder.onnx``: one step with the key/value cache (self-attention cache grows by one
-  position per step, cross-attention cache is reused).
-
-Next to them: ``config.json`` (the BART config), the tokenizer files and ``generation.json``
-(token ids read from the checkpoint, never hard-coded, plus the service's decoding settings).
-Parity compares the graphs with the checkpoint's own full forward pass (no cache) on shapes
-other than the tracing ones, so a cache wrapper that is wrong fails export.
+Into ``<repository>/summarizer/1/`` (file names in :mod:`model_repository.summarization`):
+the converted model at the chosen quantization, ``tokenizer.json`` with the source budget as its
+left-side truncation, and the generation settings as transformers' ``GenerationConfig`` (the
+checkpoint's special ids and length handling, the service's beams, lengths and n-gram rule).
+Fidelity is part of export (:mod:`export.summarizer_fidelity`): float32 is held to ``generate``
+token for token and the quantized model to per-token log-probability bounds.
 """
 
 from __future__ import annotations
 
-import json
+import copy
 import logging
-from dataclasses import asdict
+import shutil
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import torch
-from torch.export import Dim
-from transformers import AutoTokenizer, BartForConditionalGeneration, PreTrainedTokenizerBase
-from transformers.cache_utils import DynamicCache, EncoderDecoderCache
-
-from export.onnx_graph import export_graph
-from export.options import GenerationSettings
-from export.parity import ParityResult
-from model_repository.onnx_bart import (
-    DECODER_FILE,
-    DECODER_INIT_FILE,
-    ENCODER_FILE,
-    GENERATE_KEYS,
-    GENERATION_FILE,
-    TOKENIZER_DIR,
-    cache_input_names,
-    cache_output_names,
+from ctranslate2.converters import TransformersConverter
+from tokenizers import Tokenizer
+from transformers import (
+    AutoTokenizer,
+    BartForConditionalGeneration,
+    GenerationConfig,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
 )
-from model_repository.onnx_session import create_session
+
+from export.options import GenerationSettings
+from export.summarizer_fidelity import SummarizerCheck, check_fidelity
+from model_repository.summarization import (
+    GENERATION_CONFIG_FILE,
+    ID_KEYS,
+    MODEL_DIR,
+    SUPPORTED_GENERATION_KEYS,
+    TOKENIZER_FILE,
+    tokenizer_digest,
+)
 
 log = logging.getLogger(__name__)
 
-# Relative to the output scale (see export.parity): fp32 graph rewrites stay around 1e-6 of it.
-FP32_TOLERANCE = 1e-3
-FP16_TOLERANCE = 5e-2
+QUANTIZATIONS = ("int8", "float32", "int8_float16", "float16")
 
 
-def _flatten(cache: EncoderDecoderCache, *, cross: bool) -> list[torch.Tensor]:
-    layers = cache.self_attention_cache.layers
-    flat = [t for layer in layers for t in (layer.keys, layer.values)]
-    if cross:
-        layers = cache.cross_attention_cache.layers
-        flat += [t for layer in layers for t in (layer.keys, layer.values)]
-    return flat
+class BartConverter(TransformersConverter):
+    """CTranslate2's converter, told explicitly that BART normalizes after each sub-layer.
 
-
-class DecoderStepGraph(torch.nn.Module):
-    """The decoder plus LM head for one step, with the cache as flat tensors.
-
-    ``past`` holds self-attention keys/values then cross-attention keys/values (2 tensors per
-    layer each). With no ``past`` the step is the first one and computes the cross cache.
+    CTranslate2 4.8's BART loader reads ``config.normalize_before`` to choose pre- or
+    post-norm layers. transformers 5's ``BartConfig`` dropped that attribute (BART is always
+    post-norm: ``BartEncoderLayer`` applies its layer norms after the residual), so the loader
+    would fail with ``AttributeError``. The value is set here, and only when it is missing, on
+    the loaded model's config; a config that carries its own value keeps it.
     """
 
-    def __init__(self, model: BartForConditionalGeneration) -> None:
-        super().__init__()
-        self.model = model
-        self.layers = model.config.decoder_layers
-
-    def forward(
-        self,
-        input_ids: torch.Tensor,
-        encoder_hidden_states: torch.Tensor,
-        encoder_attention_mask: torch.Tensor,
-        *past: torch.Tensor,
-    ) -> tuple[torch.Tensor, ...]:
-        """Logits of the next token and the updated cache."""
-        n = self.layers
-        if past:
-            self_kv = DynamicCache([(past[2 * i], past[2 * i + 1]) for i in range(n)])
-            cross = past[2 * n :]
-            cross_kv = DynamicCache([(cross[2 * i], cross[2 * i + 1]) for i in range(n)])
-            cache = EncoderDecoderCache(self_kv, cross_kv)
-        else:
-            cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
-        # encoder_hidden_states is passed even when the cross cache is filled: BART's decoder
-        # skips cross-attention entirely when it is None.
-        out = self.model.model.decoder(
-            input_ids=input_ids,
-            encoder_hidden_states=encoder_hidden_states,
-            encoder_attention_mask=encoder_attention_mask,
-            past_key_values=cache,
-            use_cache=True,
-        )
-        logits = self.model.lm_head(out.last_hidden_state[:, -1]) + self.model.final_logits_bias
-        return (logits, *_flatten(out.past_key_values, cross=not past))
+    def load_model(self, model_class: type, model_name_or_path: str, **kwargs: object) -> object:
+        """Load as the base converter does, then supply ``normalize_before`` for BART."""
+        model = model_class.from_pretrained(model_name_or_path, **kwargs)
+        if not isinstance(model, BartForConditionalGeneration):
+            raise TypeError(f"expected a BartForConditionalGeneration, got {type(model).__name__}")
+        if not hasattr(model.config, "normalize_before"):
+            model.config.normalize_before = False
+        return model
 
 
-class EncoderGraph(torch.nn.Module):
-    """``input_ids``, ``attention_mask`` -> ``last_hidden_state``."""
+@dataclass
+class SummarizerExport:
+    """What the summarizer export produced.
 
-    def __init__(self, model: BartForConditionalGeneration) -> None:
-        super().__init__()
-        self.encoder = model.model.encoder
+    Attributes:
+        checks: Fidelity checks (the caller writes the report and enforces them).
+        parameters: Config parameters of the served ``summarizer`` model.
+    """
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Encode a padded batch."""
-        return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    checks: list[SummarizerCheck]
+    parameters: dict[str, str]
 
 
 def load_summarizer(
@@ -120,18 +85,40 @@ def load_summarizer(
     return model.eval().float(), tokenizer
 
 
-def _example_batch(
-    model: BartForConditionalGeneration, batch: int, length: int, seed: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random source ids with right padding on the last row (as the tokenizer pads)."""
-    generator = torch.Generator().manual_seed(seed)
-    low = max(model.config.pad_token_id, model.config.eos_token_id, 6) + 1
-    ids = torch.randint(low, model.config.vocab_size, (batch, length), generator=generator)
-    mask = torch.ones(batch, length, dtype=torch.long)
-    if batch > 1 and length > 2:
-        mask[-1, length // 2 :] = 0
-        ids[-1, length // 2 :] = model.config.pad_token_id
-    return ids, mask
+def generation_config(model: PreTrainedModel, settings: GenerationSettings) -> GenerationConfig:
+    """The checkpoint's generation config with the service's decoding settings.
+
+    Raises:
+        ValueError: The checkpoint asks for something the served summarizer cannot do
+            (sampling, diverse beams, ...): it would not decode what ``generate`` decodes.
+    """
+    config = copy.deepcopy(model.generation_config)
+    for key in ID_KEYS:
+        if getattr(config, key, None) is None and getattr(model.config, key, None) is not None:
+            setattr(config, key, getattr(model.config, key))
+    config.num_beams = settings.num_beams
+    config.max_length = settings.max_length
+    config.no_repeat_ngram_size = settings.no_repeat_ngram_size
+    unsupported = set(config.to_diff_dict()) - SUPPORTED_GENERATION_KEYS
+    if unsupported:
+        raise ValueError(f"generation settings the summarizer cannot honour: {sorted(unsupported)}")
+    return config
+
+
+def export_tokenizer(tokenizer: PreTrainedTokenizerBase, budget: int, path: Path) -> None:
+    """Write the fast tokenizer's ``tokenizer.json`` with the budget as left truncation."""
+    backend = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+    backend.no_padding()
+    # Chats are trimmed from the oldest end: the newest turns matter most.
+    backend.enable_truncation(max_length=budget, direction="left")
+    backend.save(str(path))
+
+
+def convert(source: str | Path, output: Path, quantization: str) -> None:
+    """Convert the checkpoint with CTranslate2 (``float32`` stores unquantized weights)."""
+    BartConverter(str(source)).convert(
+        str(output), quantization=None if quantization == "float32" else quantization, force=True
+    )
 
 
 def export_summarizer(
@@ -139,161 +126,42 @@ def export_summarizer(
     repository: Path,
     *,
     settings: GenerationSettings | None = None,
-    fp16: bool = False,
-) -> list[ParityResult]:
-    """Export the summarizer into ``repository/summarizer/1`` and check parity.
+    quantization: str = "int8",
+) -> SummarizerExport:
+    """Export the summarizer into ``repository/summarizer/1`` and check its fidelity.
 
     Args:
         source: Hub id or local directory of a ``BartForConditionalGeneration`` checkpoint
             with its tokenizer.
         repository: The model repository being written.
         settings: Decoding settings for the served model.
-        fp16: Store the graphs in float16 (for GPU targets).
-
-    Returns:
-        Parity results of the three graphs (the caller writes the report and enforces them).
+        quantization: Weights of the served model (:data:`QUANTIZATIONS`); float32 is
+            checked against ``generate`` whatever is served.
     """
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"unknown quantization '{quantization}'; choose from {QUANTIZATIONS}")
     settings = settings or GenerationSettings()
     model, tokenizer = load_summarizer(source)
     out = repository / "summarizer" / "1"
     out.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad():
-        _export_graphs(model, out)
-    if fp16:
-        _convert_fp16(out)
-    _write_metadata(model, tokenizer, out, settings)
-    with torch.no_grad():
-        return _check_parity(model, out, fp16=fp16)
-
-
-def _export_graphs(model: BartForConditionalGeneration, out: Path) -> None:
-    batch, src, past = Dim("batch"), Dim("src_len"), Dim("past_len")
-    ids, mask = _example_batch(model, 2, 7, seed=1)
-    encoder = EncoderGraph(model)
-    export_graph(
-        encoder,
-        (ids, mask),
-        out / ENCODER_FILE,
-        input_names=["input_ids", "attention_mask"],
-        output_names=["last_hidden_state"],
-        dynamic_shapes={"input_ids": {0: batch, 1: src}, "attention_mask": {0: batch, 1: src}},
-    )
-    hidden = encoder(ids, mask)
-    step = DecoderStepGraph(model)
-    layers = model.config.decoder_layers
-    start = torch.full((2, 1), model.config.decoder_start_token_id)
-    common = {"input_ids": {0: batch}, "encoder_hidden_states": {0: batch, 1: src}}
-    common["encoder_attention_mask"] = {0: batch, 1: src}
-    export_graph(
-        step,
-        (start, hidden, mask),
-        out / DECODER_INIT_FILE,
-        input_names=["input_ids", "encoder_hidden_states", "encoder_attention_mask"],
-        output_names=["logits", *cache_output_names(layers, cross=True)],
-        dynamic_shapes=common,
-    )
-    # Trace the cached step with a past of 3 positions: torch.export specialises dims of
-    # size 0 or 1, and the past length must stay symbolic.
-    outputs = step(start, hidden, mask)
-    cross = list(outputs[1 + 2 * layers :])
-    self_kv = list(outputs[1 : 1 + 2 * layers])
-    for token in (7, 8):
-        outputs = step(torch.full((2, 1), token), hidden, mask, *self_kv, *cross)
-        self_kv = list(outputs[1:])
-    past_shapes = tuple([{0: batch, 2: past}] * (2 * layers) + [{0: batch, 2: src}] * (2 * layers))
-    export_graph(
-        step,
-        (torch.full((2, 1), 9), hidden, mask, *self_kv, *cross),
-        out / DECODER_FILE,
-        input_names=[
-            "input_ids",
-            "encoder_hidden_states",
-            "encoder_attention_mask",
-            *cache_input_names(layers),
-        ],
-        output_names=["logits", *cache_output_names(layers, cross=False)],
-        dynamic_shapes={**common, "past": past_shapes},
-    )
-
-
-def _convert_fp16(out: Path) -> None:
-    """Store weights and compute in float16, keeping float32 graph inputs and outputs.
-
-    BART's fp16 forward has a data-dependent overflow check that ``torch.export`` cannot trace,
-    so the float32 graphs are converted instead (ONNX Runtime's own converter).
-    """
-    import onnx
-    from onnxruntime.transformers.float16 import convert_float_to_float16
-
-    for name in (ENCODER_FILE, DECODER_INIT_FILE, DECODER_FILE):
-        graph = onnx.load(str(out / name))
-        # The exporter's intermediate type annotations would contradict the converted types.
-        del graph.graph.value_info[:]
-        onnx.save(convert_float_to_float16(graph, keep_io_types=True), str(out / name))
-
-
-def _write_metadata(
-    model: BartForConditionalGeneration,
-    tokenizer: PreTrainedTokenizerBase,
-    out: Path,
-    settings: GenerationSettings,
-) -> None:
-    model.config.save_pretrained(out)
-    # token_count (the gateway's way to measure chats) needs the same tokenizer and budget.
-    counter = out.parent.parent / "token_count" / "1"
-    for folder in (out, counter):
-        tokenizer.save_pretrained(folder / TOKENIZER_DIR)
-    document: dict[str, object] = {}
-    # Special ids and length handling come from the checkpoint (KoBART fine-tunes use other
-    # ids than the base model); the service's own decoding settings then take precedence.
-    for key in GENERATE_KEYS:
-        value = getattr(model.generation_config, key, None)
-        if value is None:
-            value = getattr(model.config, key, None)
-        if value is not None:
-            document[key] = value
-    document.update(asdict(settings))
-    document["max_source_tokens"] = min(
-        settings.max_source_tokens, model.config.max_position_embeddings - 2
-    )
-    for folder in (out, counter):
-        (folder / GENERATION_FILE).write_text(json.dumps(document, indent=2) + "\n", "utf-8")
-
-
-def _check_parity(
-    model: BartForConditionalGeneration, out: Path, *, fp16: bool
-) -> list[ParityResult]:
-    tolerance = FP16_TOLERANCE if fp16 else FP32_TOLERANCE
-    encoder = create_session(out / ENCODER_FILE)
-    init = create_session(out / DECODER_INIT_FILE)
-    decoder = create_session(out / DECODER_FILE)
-    results = [
-        ParityResult("summarizer/encoder", tolerance),
-        ParityResult("summarizer/decoder_init", tolerance),
-        ParityResult("summarizer/decoder", tolerance),
-    ]
-    layers = model.config.decoder_layers
-    start = model.config.decoder_start_token_id
-    for seed, (batch, length) in enumerate([(1, 5), (3, 17), (4, 33)], start=10):
-        ids, mask = _example_batch(model, batch, length, seed)
-        reference = model.model.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-        (hidden,) = encoder.run(None, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()})
-        shapes = {"input_ids": list(ids.shape)}
-        results[0].add(shapes, [reference.numpy()], [hidden])
-        # Decode a few steps on the ONNX cache and compare every step's logits with the
-        # checkpoint's uncached forward pass over the whole prefix.
-        prefix = torch.full((batch, 1), start)
-        feeds = {"encoder_hidden_states": hidden, "encoder_attention_mask": mask.numpy()}
-        logits, *cache = init.run(None, {"input_ids": prefix.numpy(), **feeds})
-        cross = cache[2 * layers :]
-        for step in range(4):
-            full = model(input_ids=ids, attention_mask=mask, decoder_input_ids=prefix).logits
-            target = results[1] if step == 0 else results[2]
-            target.add(
-                {**shapes, "decoder_prefix": list(prefix.shape)}, [full[:, -1].numpy()], [logits]
-            )
-            nxt = torch.from_numpy(np.argsort(-logits, axis=-1)[:, step : step + 1].copy())
-            prefix = torch.cat([prefix, nxt], dim=1)
-            past = dict(zip(cache_input_names(layers), [*cache[: 2 * layers], *cross], strict=True))
-            logits, *cache = decoder.run(None, {"input_ids": nxt.numpy(), **feeds, **past})
-    return results
+    budget = min(settings.max_source_tokens, model.config.max_position_embeddings - 2)
+    generation_config(model, settings).save_pretrained(out)
+    export_tokenizer(tokenizer, budget, out / TOKENIZER_FILE)
+    convert(source, out / MODEL_DIR, quantization)
+    with tempfile.TemporaryDirectory(prefix="summarizer-float32-") as scratch:
+        float32 = Path(scratch)
+        for name in (TOKENIZER_FILE, GENERATION_CONFIG_FILE):
+            shutil.copy2(out / name, float32 / name)
+        if quantization == "float32":
+            shutil.copytree(out / MODEL_DIR, float32 / MODEL_DIR)
+        else:
+            convert(source, float32 / MODEL_DIR, "float32")
+        checks = check_fidelity(model, tokenizer, float32, out, quantization=quantization)
+    parameters = {
+        "compute_type": "default",  # the stored quantization (CTranslate2 adapts it per device)
+        "first_sentence_only": "true" if settings.first_sentence_only else "false",
+        "max_source_tokens": str(budget),
+        "tokenizer_sha256": tokenizer_digest(out / TOKENIZER_FILE),
+    }
+    log.info("summarizer exported (%s, budget %d tokens)", quantization, budget)
+    return SummarizerExport(checks, parameters)

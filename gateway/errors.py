@@ -196,6 +196,31 @@ class TritonUnavailableError(GatewayError):
     default_en = "The inference server is unavailable. Please try again shortly."
 
 
+class TokenizerMismatchError(TritonUnavailableError):
+    """The gateway trims chats with another tokenizer than the summarizer Triton serves."""
+
+    code = "tokenizer_mismatch"
+
+    def __init__(self, gateway_digest: str, summarizer_digest: str | None) -> None:
+        served = summarizer_digest or "unknown"
+        super().__init__(
+            "게이트웨이의 토크나이저가 요약 모델의 토크나이저와 다릅니다. "
+            "같은 export의 tokenizer.json을 사용하세요.",
+            f"The gateway's summarizer tokenizer (sha256 {gateway_digest[:12]}) differs from the "
+            f"one Triton's summarizer was exported with ({served[:12]}): point "
+            "CALLE_SUMMARIZER_TOKENIZER at that export's summarizer/1/tokenizer.json.",
+            details=[
+                {
+                    "model": "summarizer",
+                    "ready": False,
+                    "reason": "tokenizer_mismatch",
+                    "gateway_tokenizer_sha256": gateway_digest,
+                    "summarizer_tokenizer_sha256": summarizer_digest,
+                }
+            ],
+        )
+
+
 class TritonFailedError(GatewayError):
     """Triton answered with an error that is not the request's fault."""
 

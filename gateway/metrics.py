@@ -32,7 +32,8 @@ class GatewayMetrics:
         requests: ``calle_requests_total{route,status}``; HTTP statuses are numbers, gRPC ones
             code names (``OK``, ``INVALID_ARGUMENT``), routes paths or gRPC method names.
         stage_seconds: ``calle_stage_seconds{stage,model}``: ``parse`` (reading the chat and
-            choosing the dialogue, ending in ``token_count``), ``summarize`` (``summarizer``),
+            choosing the dialogue in the gateway, model ``gateway``), ``summarize``
+            (``summarizer``),
             ``generate`` (``diffusion``).
         time_to_summary: From the request's admission to its summary.
         time_to_image: From the request's admission to its image.

@@ -11,18 +11,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
 from typing import TypeVar
 
 from gateway.admission import ConcurrencyLimit
+from gateway.dialogue import SourceTokenizer, latest_dialogue
 from gateway.errors import StageTimeoutError, from_ingest_error
-from gateway.ingest import Dialogue, IngestError, ParsedChat, select_dialogue
+from gateway.ingest import Dialogue, IngestError, ParsedChat
 from gateway.ingest.selection import DEFAULT_MIN_MESSAGES, DEFAULT_MIN_SPEAKERS
 from gateway.metrics import GatewayMetrics
 from gateway.models import ChatInput, ImageOptions, ImageRequest, ImageResult, SummaryResult
-from gateway.request_id import current_request_id
-from gateway.triton_models import DIFFUSION, SUMMARIZER, TOKEN_COUNT, TritonModels
+from gateway.triton_models import DIFFUSION, SUMMARIZER, TritonModels
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +34,10 @@ class CalleService:
 
     Args:
         models: The Triton models.
+        tokenizer: The summarizer's tokenizer (chats are trimmed with it here).
         limit: The gateway's concurrency limit.
         metrics: Stage and latency metrics.
-        summary_timeout_s: Deadline of the summary stage (reading, counting, summarizing).
+        summary_timeout_s: Deadline of the summary stage (reading, trimming, summarizing).
         image_timeout_s: Deadline of the image stage.
         burst_gap: The silence that ends a conversation (``CALLE_BURST_GAP_MINUTES``).
         min_messages: Extend a shorter burst past the gap (``CALLE_MIN_DIALOGUE_MESSAGES``).
@@ -47,6 +48,7 @@ class CalleService:
         self,
         models: TritonModels,
         *,
+        tokenizer: SourceTokenizer,
         limit: ConcurrencyLimit,
         metrics: GatewayMetrics,
         summary_timeout_s: float,
@@ -56,6 +58,7 @@ class CalleService:
         min_speakers: int = DEFAULT_MIN_SPEAKERS,
     ) -> None:
         self._models = models
+        self._tokenizer = tokenizer
         self._limit = limit
         self._metrics = metrics
         self._summary_timeout_s = summary_timeout_s
@@ -102,7 +105,7 @@ class CalleService:
         return result
 
     async def _summarize(self, chat: ChatInput) -> SummaryResult:
-        with self._metrics.stage("parse", TOKEN_COUNT):
+        with self._metrics.stage("parse", "gateway"):
             parsed, dialogue = await self._dialogue(chat)
         with self._metrics.stage("summarize", SUMMARIZER):
             summary = await self._models.summarize(dialogue.text, timeout_s=self._summary_timeout_s)
@@ -116,40 +119,16 @@ class CalleService:
         )
 
     async def _dialogue(self, chat: ChatInput) -> tuple[ParsedChat, Dialogue]:
-        """Parse and select in a worker thread (big files are CPU work).
-
-        Token counts and the budget still come from Triton over the loop's client: the thread
-        hands those calls back to the event loop and waits for them, one call per chunk of
-        turns (see :func:`gateway.ingest.select_dialogue`).
-        """
-        loop = asyncio.get_running_loop()
-        request_id = current_request_id.get()
-
-        def on_loop(work: Awaitable[T]) -> T:
-            async def with_request_id() -> T:
-                current_request_id.set(request_id)
-                return await work
-
-            return asyncio.run_coroutine_threadsafe(with_request_id(), loop).result()
-
-        def count_tokens(texts: Sequence[str]) -> list[int]:
-            return on_loop(self._models.count_tokens(texts, timeout_s=self._summary_timeout_s))
-
-        def parse_and_select() -> tuple[ParsedChat, Dialogue]:
-            parsed = chat.parse()
-            budget = on_loop(self._models.source_budget(timeout_s=self._summary_timeout_s))
-            dialogue = select_dialogue(
-                parsed,
-                count_tokens=count_tokens,
-                max_tokens=budget,
-                gap=self._burst_gap,
+        """Parse and trim with the local tokenizer: one pure call, off the event loop."""
+        try:
+            return await asyncio.to_thread(
+                latest_dialogue,
+                chat,
+                self._tokenizer,
+                self._burst_gap,
                 min_messages=self._min_messages,
                 min_speakers=self._min_speakers,
             )
-            return parsed, dialogue
-
-        try:
-            return await asyncio.to_thread(parse_and_select)
         except IngestError as exc:
             raise from_ingest_error(exc) from exc
 

@@ -36,13 +36,12 @@ from model_repository.failures import rejection_reason
 logger = logging.getLogger(__name__)
 
 SUMMARIZER = "summarizer"
-TOKEN_COUNT = "token_count"
 DIFFUSION = "diffusion"
-REQUIRED_MODELS = (SUMMARIZER, TOKEN_COUNT, DIFFUSION)
+REQUIRED_MODELS = (SUMMARIZER, DIFFUSION)
 # The stage whose deadline a model's call counts against (named as in StageTimeoutError).
-STAGE_OF_MODEL = {TOKEN_COUNT: "summary", SUMMARIZER: "summary", DIFFUSION: "image"}
-# token_count's max_batch_size: more texts go in several requests.
-MAX_COUNT_ROWS = 256
+STAGE_OF_MODEL = {SUMMARIZER: "summary", DIFFUSION: "image"}
+# The summarizer's config parameter holding the SHA-256 of the tokenizer it was exported with.
+TOKENIZER_PARAMETER = "tokenizer_sha256"
 
 # The optional diffusion inputs: request field -> (Triton type, numpy type).
 _IMAGE_INPUTS: dict[str, tuple[str, Any]] = {
@@ -97,7 +96,7 @@ def _scalar_input(name: str, value: object, triton_type: str, dtype: Any) -> grp
 
 
 class TritonModels:
-    """``token_count``, ``summarizer`` and ``diffusion`` as Python calls.
+    """``summarizer`` and ``diffusion`` as Python calls.
 
     Args:
         client: The process's Triton client (created and closed by the app's lifespan).
@@ -107,30 +106,19 @@ class TritonModels:
     def __init__(self, client: InferenceServerClient, *, metrics: GatewayMetrics) -> None:
         self._client = client
         self._metrics = metrics
-        self._budget: int | None = None
 
-    async def count_tokens(self, texts: Sequence[str], *, timeout_s: float) -> list[int]:
-        """Summarizer tokens per text, in as few requests as ``token_count`` allows."""
-        counts, self._budget = await self._count(texts, timeout_s)
-        return counts
+    async def summarizer_tokenizer_digest(self, *, timeout_s: float) -> str | None:
+        """The ``tokenizer_sha256`` parameter of the summarizer Triton serves now.
 
-    async def source_budget(self, *, timeout_s: float) -> int:
-        """The summarizer's source budget in tokens.
-
-        Asked once, then refreshed by every count: it belongs to the summarizer Triton serves
-        now, which a new export may change without the gateway restarting.
+        ``None`` when Triton cannot say (the readiness answer then already says not ready).
         """
-        if self._budget is None:
-            _, self._budget = await self._count([""], timeout_s)
-        return self._budget
-
-    async def _count(self, texts: Sequence[str], timeout_s: float) -> tuple[list[int], int]:
-        chunks = [texts[i : i + MAX_COUNT_ROWS] for i in range(0, len(texts), MAX_COUNT_ROWS)]
-        results = await asyncio.gather(
-            *(self._infer(TOKEN_COUNT, [_text_input("text", chunk)], timeout_s) for chunk in chunks)
-        )
-        counts = [int(n) for result in results for n in result.as_numpy("tokens").reshape(-1)]
-        return counts, int(results[0].as_numpy("budget").reshape(-1)[0])
+        try:
+            response = await self._client.get_model_config(SUMMARIZER, client_timeout=timeout_s)
+        except InferenceServerException as exc:
+            logger.warning("reading the summarizer's config failed: %s", exc.status())
+            return None
+        parameter = response.config.parameters.get(TOKENIZER_PARAMETER)
+        return parameter.string_value if parameter is not None else ""
 
     async def summarize(self, dialogue: str, *, timeout_s: float) -> str:
         """The summarizer's summary of ``dialogue``."""

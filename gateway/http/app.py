@@ -19,6 +19,7 @@ from tritonclient.grpc.aio import InferenceServerClient
 from calle.settings import GatewaySettings
 from gateway.admission import ConcurrencyLimit
 from gateway.auth import ApiKeys
+from gateway.dialogue import SourceTokenizer
 from gateway.grpc.server import GrpcServer
 from gateway.http.errors import install_error_handlers
 from gateway.http.middleware import (
@@ -49,10 +50,14 @@ calls need `Authorization: Bearer <key>` or `X-API-Key: <key>`.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Build the Triton client, service layer and gRPC server; tear them down in reverse."""
     settings: GatewaySettings = app.state.settings
+    # The summarizer's exported tokenizer: chats are trimmed to its budget here.
+    tokenizer = SourceTokenizer(settings.summarizer_tokenizer)
+    app.state.source_tokenizer = tokenizer
     client = InferenceServerClient(settings.triton_grpc_url)
     models = TritonModels(client, metrics=app.state.metrics)
     service = CalleService(
         models,
+        tokenizer=tokenizer,
         limit=ConcurrencyLimit(settings.max_concurrency, in_flight=app.state.metrics.in_flight),
         metrics=app.state.metrics,
         summary_timeout_s=settings.summary_timeout_s,

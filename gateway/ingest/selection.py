@@ -5,9 +5,9 @@ A group chat export spans months; a summary of all of it says nothing. What peop
 past the gap when it is too short to draw, and cut to the summarizer's source budget from the
 oldest end (the newest messages matter most).
 
-Token counts come from the summarizer's tokenizer, which may live in another process (the
-gateway asks Triton's ``token_count`` model), so ``count_tokens`` takes a batch of texts: turns
-are counted newest first in chunks of :data:`COUNT_CHUNK`, never one request per line.
+Token counts come from the summarizer's tokenizer (the gateway loads its exported
+``tokenizer.json``), so ``count_tokens`` takes a batch of texts: turns are counted newest first
+in chunks of :data:`COUNT_CHUNK`, never one call per line.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The baseline's models: PyTorch checkpoints with the exported repository's settings.
 
-Decoding follows the exported ``generation.json`` (beams, lengths, n-gram rule, special ids,
-first sentence kept) and drawing the exported ``pipeline.json`` (scheduler, steps, guidance,
-size), so that both systems do the same work per request. Chats are read and trimmed with the
-gateway's own :mod:`gateway.ingest`, counting tokens with the summarizer's tokenizer.
+Decoding follows the exported ``GenerationConfig`` (beams, lengths, n-gram rule, special ids)
+and the summarizer's ``first_sentence_only`` parameter, drawing the exported ``pipeline.json``
+(scheduler, steps, guidance, size), so that both systems do the same work per request. Chats
+are read and trimmed with the gateway's own function and the exported tokenizer.
 """
 
 from __future__ import annotations
@@ -12,17 +12,18 @@ import json
 import logging
 import secrets
 from pathlib import Path
-from typing import Any
 
 import torch
 from diffusers import StableDiffusionPipeline
+from transformers import GenerationConfig
 
 from export.diffusion import load_pipeline
+from export.repository import SUMMARIZER, read_config
 from export.summarizer import load_summarizer
+from gateway.dialogue import SourceTokenizer, latest_dialogue
 from gateway.errors import ModelRejectedInputError, from_ingest_error
 from gateway.ingest import IngestError
 from gateway.models import ChatInput, ImageRequest, ImageResult, SummaryResult
-from loadtest.dialogues import latest_dialogue
 from model_repository.diffusion_pipeline import (
     PIPELINE_FILE,
     SCHEDULER_DIR,
@@ -31,7 +32,7 @@ from model_repository.diffusion_pipeline import (
     make_scheduler,
     to_png,
 )
-from model_repository.onnx_bart import GENERATE_KEYS, GENERATION_FILE, first_sentence
+from model_repository.summarization import TOKENIZER_FILE, first_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +51,12 @@ class BaselineModels:
     def __init__(self, summarizer: Path, diffusion: Path, repository: Path) -> None:
         self.model, self.tokenizer = load_summarizer(summarizer)
         self.tokenizer.truncation_side = "left"  # as the served summarizer: newest turns kept
-        settings_path = repository / "summarizer" / "1" / GENERATION_FILE
-        self.generation: dict[str, Any] = json.loads(settings_path.read_text("utf-8"))
+        folder = repository / SUMMARIZER / "1"
+        self.source_tokenizer = SourceTokenizer(folder / TOKENIZER_FILE)
+        self.generation = GenerationConfig.from_pretrained(folder)
+        parameters = read_config(repository / SUMMARIZER / "config.pbtxt").parameters
+        self.first_sentence_only = parameters["first_sentence_only"].string_value == "true"
+        self.max_source_tokens = int(parameters["max_source_tokens"].string_value)
         runtime = repository / "diffusion" / "1"
         self.spec = PipelineSpec.load(runtime / PIPELINE_FILE)
         scheduler = json.loads((runtime / SCHEDULER_DIR / SCHEDULER_FILE).read_text("utf-8"))
@@ -65,11 +70,6 @@ class BaselineModels:
             self.spec.default_steps,
         )
 
-    @property
-    def budget(self) -> int:
-        """The summarizer's source budget in tokens."""
-        return int(self.generation["max_source_tokens"])
-
     def summarize(self, chat: ChatInput) -> SummaryResult:
         """Read the chat, pick its latest conversation and summarize it.
 
@@ -77,18 +77,16 @@ class BaselineModels:
             gateway.errors.GatewayError: The chat is not readable or has nothing to summarize.
         """
         try:
-            parsed, dialogue = latest_dialogue(chat, self.tokenizer, self.budget)
+            parsed, dialogue = latest_dialogue(chat, self.source_tokenizer)
         except IngestError as exc:
             raise from_ingest_error(exc) from exc
         inputs = self.tokenizer(
-            [dialogue.text], return_tensors="pt", truncation=True, max_length=self.budget
+            [dialogue.text], return_tensors="pt", truncation=True, max_length=self.max_source_tokens
         )
-        settings = self.generation
-        kwargs = {key: settings[key] for key in GENERATE_KEYS if settings.get(key) is not None}
         with torch.no_grad():
-            ids = self.model.generate(**inputs, **kwargs)
+            ids = self.model.generate(**inputs, generation_config=self.generation)
         summary = self.tokenizer.decode(ids[0], skip_special_tokens=True)
-        if self.generation.get("first_sentence_only", True):
+        if self.first_sentence_only:
             summary = first_sentence(summary)
         return SummaryResult(
             summary=summary,

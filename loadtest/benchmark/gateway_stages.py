@@ -1,6 +1,6 @@
 """Where the gateway's time went during a point: its ``calle_stage_seconds`` histogram.
 
-Stages are ``parse`` (reading the chat and trimming it, with ``token_count`` calls),
+Stages are ``parse`` (reading the chat and trimming it with the summarizer's tokenizer),
 ``summarize`` (the ``summarizer`` call, Triton's queue included) and ``generate`` (the
 ``diffusion`` call). Their mean per request, next to Triton's own queue and compute times,
 tells waiting from working.

@@ -1,7 +1,9 @@
-"""The in-process reference: the exported ONNX graphs called directly, one request at a time.
+"""The in-process reference: the exported engines called directly, one request at a time.
 
 It does what one request costs in our stack minus the gateway and Triton: read and trim the
-chat (:mod:`gateway.ingest`), summarize with :class:`~model_repository.onnx_bart.Summarizer`,
+chat (:func:`gateway.dialogue.latest_dialogue`), summarize with
+:class:`~model_repository.summarization.Summarizer` (CTranslate2, one thread as each Triton
+instance holds one core),
 draw with :class:`~model_repository.diffusion_pipeline.DiffusionRunner` on ONNX Runtime
 sessions (threads from ``CALLE_ORT_THREADS``, as Triton's models), encode the PNG. The same
 chats and seeds as the load test's first user, so its times compare with ours at one user.
@@ -14,14 +16,15 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from export.repository import SUMMARIZER, read_config
+from gateway.dialogue import SourceTokenizer, latest_dialogue
 from gateway.http.schemas import SummaryRequest
 from loadtest.benchmark.report import Reference
 from loadtest.benchmark.samples import Latency
 from loadtest.chats import GeneratedChat
-from loadtest.dialogues import latest_dialogue
 from model_repository.diffusion_pipeline import DiffusionRunner, to_png
-from model_repository.onnx_bart import Summarizer
 from model_repository.onnx_session import create_session
+from model_repository.summarization import TOKENIZER_FILE, Summarizer
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +39,14 @@ class OnnxReference:
     """
 
     def __init__(self, repository: Path) -> None:
-        self.summarizer = Summarizer(repository / "summarizer" / "1")
+        folder = repository / SUMMARIZER / "1"
+        parameters = read_config(repository / SUMMARIZER / "config.pbtxt").parameters
+        self.summarizer = Summarizer(
+            folder,
+            threads=1,
+            first_sentence_only=parameters["first_sentence_only"].string_value == "true",
+        )
+        self.tokenizer = SourceTokenizer(folder / TOKENIZER_FILE)
         text_encoder, unet, vae_decoder = (
             create_session(repository / name / "1" / GRAPH)
             for name in ("text_encoder", "unet", "vae_decoder")
@@ -55,8 +65,7 @@ class OnnxReference:
         started = time.perf_counter()
         # The very body the load test sends, read as the gateway reads it.
         body = SummaryRequest.model_validate(chat.request_body())
-        budget = int(self.summarizer.settings["max_source_tokens"])
-        _, dialogue = latest_dialogue(body.chat_input(), self.summarizer.tokenizer, budget)
+        _, dialogue = latest_dialogue(body.chat_input(), self.tokenizer)
         summary = self.summarizer.summarize([dialogue.text])[0].text
         to_summary = time.perf_counter() - started
         (image,) = self.runner.generate([summary], [chat.image_seed], self.runner.settings())

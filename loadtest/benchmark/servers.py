@@ -177,6 +177,9 @@ def our_stack(
             "CALLE_TRITON_HOST": "127.0.0.1",
             "CALLE_TRITON_GRPC_PORT": str(triton.grpc_port),
             "CALLE_TRITON_HTTP_PORT": str(triton.http_port),
+            "CALLE_SUMMARIZER_TOKENIZER": str(
+                repository.resolve() / "summarizer" / "1" / "tokenizer.json"
+            ),
         }
         gateway = ServerProcess(
             "gateway",

@@ -19,7 +19,7 @@ FIXTURES = Path(__file__).parents[1] / "gateway" / "ingest" / "fixtures"
 
 @pytest.fixture
 def exports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr("calle.inspection.DEFAULT_REPOSITORY", tmp_path / "no_export")
+    monkeypatch.setenv("CALLE_SUMMARIZER_TOKENIZER", str(tmp_path / "no_export" / "tokenizer.json"))
     folder = tmp_path / "exports"
     folder.mkdir()
     for name in ("android_ko.txt", "macos.csv", "pc_windows_ko.txt"):

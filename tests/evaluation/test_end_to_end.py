@@ -73,7 +73,7 @@ def test_compare_decoding_settings(
 
 
 def test_messages_and_exports_are_cut_like_the_gateway(
-    triton_server: TritonServer, tiny_embedder: Path, tmp_path: Path
+    triton_server: TritonServer, tiny_embedder: Path, tmp_path: Path, tiny_repository: Path
 ) -> None:
     shutil.copy(EXPORT, tmp_path / "trip.txt")
     dataset = write_lines(
@@ -85,7 +85,17 @@ def test_messages_and_exports_are_cut_like_the_gateway(
         ],
     )
     output = tmp_path / "forms"
-    assert evaluate(triton_server, tiny_embedder, output, "--dataset", str(dataset)) == 0
+    tokenizer = tiny_repository / "summarizer" / "1" / "tokenizer.json"
+    code = evaluate(
+        triton_server,
+        tiny_embedder,
+        output,
+        "--dataset",
+        str(dataset),
+        "--tokenizer",
+        str(tokenizer),
+    )
+    assert code == 0
     (config,) = json.loads((output / "report.json").read_text(encoding="utf-8"))["configs"]
     assert config["succeeded"] == 3
 
@@ -103,9 +113,14 @@ def test_invalid_decoding_setting_is_a_failed_request(
 
 
 def test_gateway_and_triton_summarize_the_same_text(
-    triton_server: TritonServer, tiny_embedder: Path, tmp_path: Path
+    triton_server: TritonServer, tiny_embedder: Path, tmp_path: Path, tiny_repository: Path
 ) -> None:
-    gateway = start_gateway("eval", tmp_path, triton_grpc_port=triton_server.grpc_port)
+    gateway = start_gateway(
+        "eval",
+        tmp_path,
+        triton_grpc_port=triton_server.grpc_port,
+        summarizer_tokenizer=tiny_repository / "summarizer" / "1" / "tokenizer.json",
+    )
     try:
         output = tmp_path / "gateway"
         code = evaluate(

@@ -1,4 +1,4 @@
-"""Summarizer export: three graphs, parity on shapes other than the tracing ones."""
+"""Summarizer export to CTranslate2: files, settings, and fidelity to PyTorch ``generate``."""
 
 from __future__ import annotations
 
@@ -6,85 +6,99 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
+from tokenizers import Tokenizer
+from transformers import BartForConditionalGeneration, GenerationConfig
 
 from export.options import GenerationSettings
 from export.parity import ParityError, require_parity
-from export.summarizer import export_summarizer
-from model_repository.onnx_bart import DECODER_FILE, DECODER_INIT_FILE, ENCODER_FILE
+from export.summarizer import export_summarizer, generation_config
+from export.summarizer_fidelity import VARIANTS
+from model_repository import summarization
 
 
 @pytest.fixture(scope="module")
 def exported(summarizer_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory):
     repository = tmp_path_factory.mktemp("summarizer-export")
-    results = export_summarizer(
+    result = export_summarizer(
         summarizer_checkpoint, repository, settings=GenerationSettings(max_source_tokens=2000)
     )
-    return repository / "summarizer" / "1", results
+    return repository / "summarizer" / "1", result
 
 
-def test_writes_graphs_tokenizer_and_settings(exported) -> None:
-    folder, _ = exported
-    for name in (ENCODER_FILE, DECODER_INIT_FILE, DECODER_FILE, "config.json"):
-        assert (folder / name).is_file(), name
-    assert (folder / "tokenizer" / "tokenizer.json").is_file()
-    settings = json.loads((folder / "generation.json").read_text())
-    assert settings["num_beams"] == 5
-    assert settings["max_length"] == 64
-    assert settings["no_repeat_ngram_size"] == 3
-    # Capped by the checkpoint's positions (1026 - 2), not the 2000 asked for.
-    assert settings["max_source_tokens"] == 1024
+def test_writes_model_tokenizer_and_generation_config(exported) -> None:
+    folder, result = exported
+    assert (folder / "ctranslate2" / "model.bin").is_file()
+    config = GenerationConfig.from_pretrained(folder)
+    assert (config.num_beams, config.max_length, config.no_repeat_ngram_size) == (5, 64, 3)
+    assert config.forced_eos_token_id == 1
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    # Capped by the checkpoint's positions (1026 - 2), not the 2000 asked for; oldest end cut.
+    assert tokenizer.truncation["max_length"] == 1024
+    assert tokenizer.truncation["direction"] == "left"
+    assert result.parameters["max_source_tokens"] == "1024"
+    assert result.parameters["tokenizer_sha256"] == summarization.tokenizer_digest(
+        folder / "tokenizer.json"
+    )
 
 
-def test_special_ids_come_from_the_checkpoint(summarizer_checkpoint: Path, tmp_path: Path) -> None:
-    """A fine-tune whose decoder starts with <s> (id 0) keeps that id in the export."""
-    from transformers import BartForConditionalGeneration
-
-    model = BartForConditionalGeneration.from_pretrained(summarizer_checkpoint)
-    model.generation_config.decoder_start_token_id = 0
-    model.generation_config.forced_bos_token_id = 0
-    source = tmp_path / "finetune"
-    model.save_pretrained(source)
-    for name in ("tokenizer.json", "tokenizer_config.json"):
-        (source / name).write_bytes((summarizer_checkpoint / name).read_bytes())
-    export_summarizer(source, tmp_path / "repo")
-    settings = json.loads((tmp_path / "repo/summarizer/1/generation.json").read_text())
-    assert settings["decoder_start_token_id"] == 0
-    assert settings["forced_bos_token_id"] == 0
+def test_float32_equals_generate_greedy_beam_and_overrides(exported) -> None:
+    _, result = exported
+    require_parity(result.checks)
+    float32 = result.checks[0]
+    assert (float32.engine, float32.precision) == ("ctranslate2", "float32")
+    for name, _ in VARIANTS:
+        assert float32.figures[name]["exact_match_rate"] == 1.0, name
+    assert float32.figures["exported"]["reference"] == "generate + RenormalizeAfterMasking"
+    assert float32.figures["greedy"]["reference"] == "generate"
+    # Both hypotheses of the no-repeat case were scored under PyTorch.
+    assert float32.figures["exported"]["plain_generate_logprob_per_token"] < 0
+    assert float32.figures["generate_decoder_calls"] > 3  # a real decode, not an immediate EOS
 
 
-def test_parity_on_several_shapes(exported) -> None:
-    _, results = exported
-    assert [r.graph for r in results] == [
-        "summarizer/encoder",
-        "summarizer/decoder_init",
-        "summarizer/decoder",
+def test_int8_differs_from_float32_only_within_tolerance(exported) -> None:
+    _, result = exported
+    quantized = result.checks[1]
+    assert (quantized.precision, quantized.passed) == ("int8", True)
+    figures = quantized.figures
+    assert figures["compute_type"].startswith("int8")
+    assert (
+        0
+        < figures["token_logprob_mean_abs_diff"]
+        <= figures["bounds"]["token_logprob_mean_abs_diff"]
+    )
+    assert figures["token_logprob_max_abs_diff"] <= figures["bounds"]["token_logprob_max_abs_diff"]
+    assert figures["hypothesis_logprob_gap_max"] <= figures["bounds"]["hypothesis_logprob_gap_max"]
+
+
+def test_report_names_engine_precision_and_figures(tiny_repository: Path) -> None:
+    report = json.loads((tiny_repository / "parity_report.json").read_text())
+    summarizer = [g for g in report["graphs"] if g["graph"].startswith("summarizer/")]
+    assert [(g["engine"], g["precision"]) for g in summarizer] == [
+        ("ctranslate2", "float32"),
+        ("ctranslate2", "int8"),
     ]
-    require_parity(results)
-    for result in results:
-        batches = {case.shapes["input_ids"][0] for case in result.cases}
-        lengths = {case.shapes["input_ids"][1] for case in result.cases}
-        # Traced at batch 2, length 7: parity must cover other sizes.
-        assert batches - {2}
-        assert lengths - {7}
-        assert result.max_abs_diff < 1e-3
+    assert all(g["passed"] and g["figures"] for g in summarizer)
 
 
-def test_a_wrong_graph_fails_export(
+def test_a_wrong_forced_eos_handling_fails_export(
     summarizer_checkpoint: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    """Parity compares with the checkpoint's own forward pass, so a broken step is caught."""
-    import export.summarizer as module
+    """Decoding one position too many (forced EOS ignored) differs from generate."""
+    original = summarization.search_options
 
-    original = module.DecoderStepGraph.forward
+    def ignoring_forced_eos(decoding):
+        options = original(decoding)
+        options["max_decoding_length"] += 1
+        return options
 
-    def broken(self, input_ids, encoder_hidden_states, encoder_attention_mask, *past):
-        logits, *rest = original(
-            self, input_ids, encoder_hidden_states, encoder_attention_mask, *past
-        )
-        return (logits + 0.5 * torch.tanh(logits), *rest)
+    monkeypatch.setattr(summarization, "search_options", ignoring_forced_eos)
+    result = export_summarizer(summarizer_checkpoint, tmp_path, quantization="float32")
+    with pytest.raises(ParityError, match="differ from generate"):
+        require_parity(result.checks)
 
-    monkeypatch.setattr(module.DecoderStepGraph, "forward", broken)
-    results = export_summarizer(summarizer_checkpoint, tmp_path)
-    with pytest.raises(ParityError, match=r"summarizer/decoder_init: max abs diff"):
-        require_parity(results)
+
+def test_sampling_checkpoints_are_refused(summarizer_checkpoint: Path) -> None:
+    model = BartForConditionalGeneration.from_pretrained(summarizer_checkpoint)
+    model.generation_config.do_sample = True
+    with pytest.raises(ValueError, match="do_sample"):
+        generation_config(model, GenerationSettings())

@@ -8,6 +8,7 @@ the gateways that were running attached to its report.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -31,13 +32,18 @@ GatewayFactory = Callable[..., GatewayProcess]
 
 @pytest.fixture(scope="session")
 def gateway_factory(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, tiny_repository: Path
 ) -> Iterator[GatewayFactory]:
-    """Start gateways that are stopped at the end of the session."""
+    """Start gateways that are stopped at the end of the session.
+
+    They trim chats with the tiny export's tokenizer unless told otherwise.
+    """
     log_dir = tmp_path_factory.mktemp("gateway-logs")
     started: list[GatewayProcess] = []
+    tokenizer = tiny_repository / "summarizer" / "1" / "tokenizer.json"
 
     def start(name: str, triton_grpc_port: int, **settings: object) -> GatewayProcess:
+        settings.setdefault("summarizer_tokenizer", tokenizer)
         gateway = start_gateway(name, log_dir, triton_grpc_port=triton_grpc_port, **settings)
         started.append(gateway)
         return gateway

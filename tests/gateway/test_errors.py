@@ -34,6 +34,7 @@ EXAMPLES: list[GatewayError] = [
     errors.GatewayBusyError(),
     errors.TritonQueueFullError("diffusion"),
     errors.TritonUnavailableError(),
+    errors.TokenizerMismatchError("a" * 64, "b" * 64),
     errors.TritonFailedError("summarizer"),
     errors.StageTimeoutError("summary", 30),
 ]
@@ -54,6 +55,7 @@ EXPECTED = {
     "gateway_busy": (429, grpc.StatusCode.RESOURCE_EXHAUSTED),
     "model_queue_full": (429, grpc.StatusCode.RESOURCE_EXHAUSTED),
     "triton_unavailable": (503, grpc.StatusCode.UNAVAILABLE),
+    "tokenizer_mismatch": (503, grpc.StatusCode.UNAVAILABLE),
     "triton_failed": (502, grpc.StatusCode.INTERNAL),
     "timeout": (504, grpc.StatusCode.DEADLINE_EXCEEDED),
 }

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from contextlib import aclosing
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from gateway.admission import ConcurrencyLimit
+from gateway.dialogue import SourceTokenizer
 from gateway.errors import (
     GatewayBusyError,
     InvalidChatError,
@@ -23,22 +24,16 @@ from tests.gateway.helpers import SAMPLE_CHAT
 
 
 class FakeModels:
-    """Counts words, 'summarizes' by echoing the line count, draws a fixed PNG."""
+    """'Summarizes' by echoing the line count, draws a fixed PNG."""
 
     def __init__(self, *, summary_delay: float = 0.0, image_delay: float = 0.0) -> None:
         self.summary_delay = summary_delay
         self.image_delay = image_delay
-        self.count_calls: list[int] = []
+        self.dialogues: list[str] = []
         self.prompts: list[str] = []
 
-    async def count_tokens(self, texts: Sequence[str], *, timeout_s: float) -> list[int]:
-        self.count_calls.append(len(texts))
-        return [len(text.split()) for text in texts]
-
-    async def source_budget(self, *, timeout_s: float) -> int:
-        return 60
-
     async def summarize(self, dialogue: str, *, timeout_s: float) -> str:
+        self.dialogues.append(dialogue)
         await asyncio.sleep(self.summary_delay)
         return f"{dialogue.count(chr(10)) + 1} lines"
 
@@ -48,32 +43,44 @@ class FakeModels:
         return ImageResult(png=b"\x89PNG", seed=request.seed or 7)
 
 
-def service(models: FakeModels, *, limit: int = 4, timeout_s: float = 5.0) -> CalleService:
-    metrics = GatewayMetrics()
-    return CalleService(
-        models,  # type: ignore[arg-type]
-        limit=ConcurrencyLimit(limit, in_flight=metrics.in_flight),
-        metrics=metrics,
-        summary_timeout_s=timeout_s,
-        image_timeout_s=timeout_s,
-        burst_gap=timedelta(hours=2),
-    )
+@pytest.fixture(scope="module")
+def tokenizer(tiny_repository: Path) -> SourceTokenizer:
+    """The tiny export's real tokenizer."""
+    return SourceTokenizer(tiny_repository / "summarizer" / "1" / "tokenizer.json")
+
+
+@pytest.fixture
+def service(tokenizer: SourceTokenizer):
+    def make(models: FakeModels, *, limit: int = 4, timeout_s: float = 5.0) -> CalleService:
+        metrics = GatewayMetrics()
+        return CalleService(
+            models,  # type: ignore[arg-type]
+            tokenizer=tokenizer,
+            limit=ConcurrencyLimit(limit, in_flight=metrics.in_flight),
+            metrics=metrics,
+            summary_timeout_s=timeout_s,
+            image_timeout_s=timeout_s,
+            burst_gap=timedelta(hours=2),
+        )
+
+    return make
 
 
 SAMPLE = ChatInput(SAMPLE_CHAT.read_bytes())
 
 
-def test_summary_of_the_sample_counts_tokens_in_chunks_not_per_line():
+def test_summary_of_the_sample_sends_a_dialogue_within_the_budget(service, tokenizer):
     models = FakeModels()
 
     result = asyncio.run(service(models).summarize(SAMPLE))
 
     assert result.chat_format == "pc_windows_ko"
     assert result.summary == f"{result.message_count} lines"
-    assert 1 <= len(models.count_calls) <= 3  # chunk of turns, then the final text
+    (dialogue,) = models.dialogues
+    assert tokenizer.count_tokens([dialogue])[0] <= tokenizer.budget
 
 
-def test_chat_to_image_yields_the_summary_then_draws_it():
+def test_chat_to_image_yields_the_summary_then_draws_it(service):
     models = FakeModels()
 
     async def run() -> list[object]:
@@ -89,7 +96,7 @@ def test_chat_to_image_yields_the_summary_then_draws_it():
     assert models.prompts == [summary.summary]
 
 
-def test_a_request_beyond_the_limit_is_refused_at_once_and_slots_are_released():
+def test_a_request_beyond_the_limit_is_refused_at_once_and_slots_are_released(service):
     models = FakeModels(summary_delay=0.2)
     calle = service(models, limit=1)
 
@@ -106,7 +113,7 @@ def test_a_request_beyond_the_limit_is_refused_at_once_and_slots_are_released():
     assert isinstance(later, SummaryResult)
 
 
-def test_a_slow_stage_misses_its_deadline():
+def test_a_slow_stage_misses_its_deadline(service):
     with pytest.raises(StageTimeoutError) as caught:
         asyncio.run(service(FakeModels(summary_delay=1), timeout_s=0.05).summarize(SAMPLE))
 
@@ -117,6 +124,6 @@ def test_a_slow_stage_misses_its_deadline():
     ("content", "error"),
     [(b"not a chat at all", InvalidChatError), ([], NothingToSummarizeError)],
 )
-def test_ingest_errors_become_gateway_errors(content, error):
+def test_ingest_errors_become_gateway_errors(service, content, error):
     with pytest.raises(error):
         asyncio.run(service(FakeModels()).summarize(ChatInput(content)))

@@ -18,13 +18,14 @@ from tests.gateway.helpers import GatewayProcess, start_gateway
 
 @pytest.fixture(scope="module")
 def gateway(
-    triton_server: TritonServer, tmp_path_factory: pytest.TempPathFactory
+    triton_server: TritonServer, tmp_path_factory: pytest.TempPathFactory, tiny_repository: Path
 ) -> Iterator[GatewayProcess]:
     """``calle gateway`` with default settings in front of the session's Triton."""
     process = start_gateway(
         "loadtest",
         tmp_path_factory.mktemp("gateway-logs"),
         triton_grpc_port=triton_server.grpc_port,
+        summarizer_tokenizer=tiny_repository / "summarizer" / "1" / "tokenizer.json",
     )
     yield process
     process.stop()

@@ -164,7 +164,7 @@ def test_ratios_are_ours_over_the_baseline(report):
 
 
 def test_targets(report):
-    throughput, summary_growth, overhead = report.targets()
+    throughput, summary_growth, overhead, *_ = report.targets()
     assert throughput.value == pytest.approx(2.5)
     assert throughput.met is True
     assert summary_growth.value == pytest.approx(12.0 / 5.0)
@@ -177,6 +177,19 @@ def test_targets(report):
     assert overhead.met is True
     report.reference = None
     assert report.targets()[2].met is None
+
+
+def test_summary_targets(report):
+    """Burst and steady state against the baseline's one-user p95; CPU cost per summary."""
+    summarizer = ModelActivity(16, 16, 4, 1.0, 1200.0)  # 4 per batch, 1.2 s per execution
+    report.points[3] = point(OURS, 16, 15, 4.0, 50.0, triton={"summarizer": summarizer})
+    burst, steady, cost = report.targets()[3:]
+    assert burst.value == pytest.approx(6.0 / 6.0)  # ours p95 6.0 vs the baseline's 6.0
+    assert burst.met is True
+    assert steady.value == pytest.approx(4.8 / 6.0)
+    assert cost.value == pytest.approx(0.3 / 2.6)  # 1.2 s / 4 requests x 1 core
+    assert cost.met is True
+    assert "0.30 core-s per summary, 4.00 requests per batch" in cost.detail
 
 
 def test_a_missed_target_says_so(report):
@@ -204,7 +217,7 @@ def test_table_json_and_chart(report, tmp_path):
     ours = next(p for p in data["points"] if p["system"] == OURS and p["users"] == 16)
     assert ours["requests_per_minute"] == 15.0
     assert ours["triton"]["unet"]["rows_per_batch"] == 8.0
-    assert [t["met"] for t in data["targets"]] == [True, True, True]
+    assert [t["met"] for t in data["targets"]] == [True, True, True, False, False, None]
 
     chart = tmp_path / "chart.png"
     write_chart(report, chart)

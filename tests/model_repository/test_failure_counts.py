@@ -93,12 +93,6 @@ def test_chat_to_image_takes_an_optional_seed(triton_server, client) -> None:
     assert unseeded.as_numpy("seed")[0, 0] >= 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the summarizer still answers rejections with InferenceResponse(error=...), which "
-    "Triton 2.51 counts as a success; its rewrite (issue 15) applies model_repository.failures. "
-    "Remove this mark at that merge.",
-)
 def test_a_rejected_summarizer_request_counts_as_one_failure(triton_server, client) -> None:
     before = _counts(triton_server, "summarizer")
     with pytest.raises(InferenceServerException, match="'num_beams' must be between 1 and 16"):

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 import tritonclient.grpc as grpcclient
 from PIL import Image
-from transformers import BartForConditionalGeneration
 from tritonclient.utils import InferenceServerException
 
 from calle.triton import TritonServer
-from model_repository.onnx_bart import Summarizer
+from model_repository.summarization import Summarizer
 
 DIALOGUE = "P01: 내일 몇 시에 만나?\nP02: 세 시 어때? 역 앞에서 보자.\nP03: 좋아 ㅎㅎ"
 
@@ -38,32 +38,56 @@ def client(triton_server: TritonServer):
 
 
 @pytest.mark.parametrize("num_beams", [5, 1], ids=["beam", "greedy"])
-def test_summarizer_equals_pytorch_generate(
-    client, tiny_repository: Path, summarizer_checkpoint: Path, num_beams: int
+def test_summarizer_equals_the_exported_engine_in_process(
+    client, tiny_repository: Path, num_beams: int
 ) -> None:
-    exported = Summarizer(tiny_repository / "summarizer" / "1")
-    model = BartForConditionalGeneration.from_pretrained(summarizer_checkpoint).eval()
-    expected = model.generate(
-        **exported.encode([DIALOGUE]), **exported.generate_kwargs(num_beams=num_beams)
-    )[0].tolist()
+    """Triton serves what the export checked (float32 fidelity: tests/export)."""
+    exported = Summarizer(tiny_repository / "summarizer" / "1", threads=1)
+    (expected,) = exported.summarize([DIALOGUE], exported.decoding.overridden(num_beams=num_beams))
     result = client.infer(
         "summarizer",
         [text_input("dialogue", [DIALOGUE]), int_input("num_beams", num_beams)],
     )
-    ids = result.as_numpy("token_ids")[0].tolist()
-    assert ids[: len(expected)] == expected
-    assert set(ids[len(expected) :]) <= {exported.settings["pad_token_id"]}
-    expected_text = exported.summarize([DIALOGUE], num_beams=num_beams)[0].text
-    assert result.as_numpy("summary")[0][0].decode() == expected_text
+    assert result.as_numpy("token_ids")[0].tolist() == expected.token_ids
+    assert result.as_numpy("summary")[0][0].decode() == expected.text
+    assert len(expected.token_ids) > 3  # a real decode, not an immediate EOS
 
 
-def test_token_count_measures_with_the_summarizer_tokenizer(client, tiny_repository: Path) -> None:
-    tokenizer = Summarizer(tiny_repository / "summarizer" / "1").tokenizer
-    lines = ["P01: 내일 몇 시에 만나?", "P02: 세 시 어때?", "P03: ㅋㅋ"]
-    result = client.infer("token_count", [text_input("text", lines)])
-    expected = [len(tokenizer(line, add_special_tokens=False)["input_ids"]) for line in lines]
-    assert result.as_numpy("tokens").reshape(-1).tolist() == expected
-    assert set(result.as_numpy("budget").reshape(-1).tolist()) == {512}
+CONCURRENT_DIALOGUES = [f"P01: 오늘 {n}시에 만나?\nP02: 좋아 {n}번 출구에서 보자" for n in range(8)]
+
+
+def _summarize(url: str, dialogue: str, num_beams: int | None) -> list[int]:
+    inputs = [text_input("dialogue", [dialogue])]
+    if num_beams is not None:
+        inputs.append(int_input("num_beams", num_beams))
+    with grpcclient.InferenceServerClient(url) as own:
+        return own.infer("summarizer", inputs).as_numpy("token_ids")[0].tolist()
+
+
+def _counts(client) -> tuple[int, int]:
+    (stats,) = client.get_inference_statistics("summarizer").model_stats
+    return stats.inference_count, stats.execution_count
+
+
+@pytest.mark.parametrize("beams", [[None] * 8, [5, 1] * 4], ids=["same", "mixed-settings"])
+def test_concurrent_summaries_are_batched_and_equal_single_ones(
+    client, triton_server: TritonServer, beams: list[int | None]
+) -> None:
+    """8 requests at once run in fewer executions; each output is what it gets alone.
+
+    With mixed settings in one batch, the model decodes each group of settings on its own.
+    (Requests batch only when they send the same inputs: an optional input sent by some and
+    not others keeps them apart, so the mixed case sends ``num_beams`` in every request.)
+    """
+    url = triton_server.grpc_url
+    alone = [_summarize(url, d, b) for d, b in zip(CONCURRENT_DIALOGUES, beams, strict=True)]
+    inferences, executions = _counts(client)
+    with ThreadPoolExecutor(len(CONCURRENT_DIALOGUES)) as pool:
+        together = list(pool.map(_summarize, [url] * 8, CONCURRENT_DIALOGUES, beams))
+    after_inferences, after_executions = _counts(client)
+    assert after_inferences - inferences == 8
+    assert after_executions - executions < 8
+    assert together == alone
 
 
 def test_chat_to_image_returns_summary_and_png(client) -> None:

@@ -1,37 +1,60 @@
-"""Triton model ``summarizer``: Korean dialogue in, one-sentence summary out.
+"""Triton model ``summarizer``: Korean dialogue in, one-sentence summary out, on CTranslate2.
 
-Tokenize, run the ONNX encoder, beam-search on the ONNX decoder with its key/value cache,
-detokenize. Requests the dynamic batcher groups together are summarized in one ``generate``
-call per distinct set of decoding settings.
+The dynamic batcher hands over the requests that arrived together; their dialogues are decoded
+together in one ``translate_batch`` call per distinct set of decoding settings (requests that
+override ``num_beams``, ``max_length`` or ``no_repeat_ngram_size`` differently cannot share a
+beam search). CPU threads are the cores the rate limiter grants an instance; GPU instances
+run on their device.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
-from model_repository.onnx_bart import OVERRIDABLE, Summarizer
+from model_repository.failures import Failure, finish
 from model_repository.request_inputs import RequestError, decode_texts, scalar_per_row
+from model_repository.summarization import LIMITS, OVERRIDABLE, Summarizer
 
-# Accepted ranges of the optional per-request decoding inputs.
-LIMITS = {"num_beams": (1, 16), "max_length": (2, 256), "no_repeat_ngram_size": (0, 16)}
+log = logging.getLogger(__name__)
+
+Settings = tuple[int | None, ...]
+
+
+def rate_limited_cores(config: dict) -> int:
+    """Cores of the ``cpu`` rate-limiter resource an instance holds (0 when there is none)."""
+    for group in config.get("instance_group", []):
+        for resource in group.get("rate_limiter", {}).get("resources", []):
+            if resource.get("name") == "cpu":
+                return int(resource["count"])
+    return 0
 
 
 class TritonPythonModel:
     """Python-backend entry point."""
 
     def initialize(self, args: dict[str, str]) -> None:
-        """Load the exported graphs and tokenizer from this version's folder."""
+        """Load the converted model and the tokenizer from this version's folder."""
         config = json.loads(args["model_config"])
+        parameters = {k: v["string_value"] for k, v in config.get("parameters", {}).items()}
         directory = Path(args["model_repository"]) / args["model_version"]
-        self.summarizer = Summarizer(directory, use_gpu=args["model_instance_kind"] == "GPU")
+        gpu = args["model_instance_kind"] == "GPU"
+        self.summarizer = Summarizer(
+            directory,
+            device="cuda" if gpu else "cpu",
+            device_index=int(args.get("model_instance_device_id", 0)) if gpu else 0,
+            compute_type=parameters.get("compute_type", "default"),
+            threads=0 if gpu else rate_limited_cores(config),
+            first_sentence_only=parameters.get("first_sentence_only", "true") == "true",
+        )
         ids_config = pb_utils.get_output_config_by_name(config, "token_ids")
         self.ids_dtype = pb_utils.triton_string_to_numpy(ids_config["data_type"])
-        self.pad_id = int(self.summarizer.settings["pad_token_id"])
+        self.pad_id = self.summarizer.pad_token_id
         # The family must outlive its metrics, so both are kept on the instance.
         self.token_family = pb_utils.MetricFamily(
             name="calle_summarizer_generated_tokens_total",
@@ -41,39 +64,48 @@ class TritonPythonModel:
         self.tokens = self.token_family.Metric(labels={"model": args["model_name"]})
 
     def execute(self, requests: list) -> list:
-        """Summarize every row of every request; one response per request."""
-        errors: dict[int, object] = {}
+        """Summarize every row of every request; one response per request.
+
+        Failed requests count as failures in Triton's statistics where the backend allows it
+        (:func:`model_repository.failures.finish`).
+        """
+        errors: dict[int, Failure] = {}
         rows: dict[int, list[str]] = {}
-        jobs: dict[tuple[int | None, ...], list[tuple[int, int]]] = defaultdict(list)
+        jobs: dict[Settings, list[tuple[int, int]]] = defaultdict(list)
         for index, request in enumerate(requests):
             try:
                 dialogues, settings = self._parse(request)
             except RequestError as exc:
-                # INVALID_ARG maps to gRPC INVALID_ARGUMENT / HTTP 400 for clients.
-                errors[index] = pb_utils.TritonError(str(exc), pb_utils.TritonError.INVALID_ARG)
+                errors[index] = Failure(str(exc), rejected=True)
                 continue
             rows[index] = dialogues
             for row, key in enumerate(settings):
                 jobs[key].append((index, row))
         results: dict[tuple[int, int], tuple[str, list[int]]] = {}
         for key, members in jobs.items():
-            texts = [rows[i][r] for i, r in members]
-            overrides = dict(zip(OVERRIDABLE, key, strict=True))
+            decoding = self.summarizer.decoding.overridden(
+                **dict(zip(OVERRIDABLE, key, strict=True))
+            )
             try:
-                summaries = self.summarizer.summarize(texts, **overrides)
+                summaries = self.summarizer.summarize([rows[i][r] for i, r in members], decoding)
             except Exception as exc:  # one bad batch must not take the others down
+                log.exception("summarization failed")
                 for i, _ in members:
-                    errors[i] = pb_utils.TritonError(f"summarization failed: {exc}")
+                    errors[i] = Failure(f"summarization failed: {exc}")
                 continue
-            for member, summary in zip(members, summaries, strict=False):
+            for member, summary in zip(members, summaries, strict=True):
                 results[member] = (summary.text, summary.token_ids)
                 self.tokens.increment(len(summary.token_ids))
-        return [
-            self._response(index, rows.get(index, []), results, errors.get(index))
-            for index in range(len(requests))
-        ]
+        return finish(
+            [
+                errors.get(index) or self._response(index, rows[index], results)
+                for index in range(len(requests))
+            ]
+        )
 
-    def _parse(self, request: object) -> tuple[list[str], list[tuple[int | None, ...]]]:
+    @staticmethod
+    def _parse(request: object) -> tuple[list[str], list[Settings]]:
+        """Every check of a request's inputs; raises :class:`RequestError` on the first problem."""
         dialogues = decode_texts(
             pb_utils.get_input_tensor_by_name(request, "dialogue").as_numpy(), "dialogue"
         )
@@ -87,17 +119,14 @@ class TritonPythonModel:
             columns.append(
                 scalar_per_row(array, name, len(dialogues), cast=int, low=low, high=high)
             )
-        return dialogues, list(zip(*columns, strict=False))
+        return dialogues, list(zip(*columns, strict=True))
 
     def _response(
         self,
         index: int,
         dialogues: list[str],
         results: dict[tuple[int, int], tuple[str, list[int]]],
-        error: object | None,
     ) -> object:
-        if error is not None:
-            return pb_utils.InferenceResponse(error=error)
         outputs = [results[(index, row)] for row in range(len(dialogues))]
         texts = np.array([[text.encode("utf-8")] for text, _ in outputs], dtype=np.object_)
         width = max(len(ids) for _, ids in outputs)

@@ -254,7 +254,7 @@ def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["models"] == {"summarizer": True, "token_count": True, "diffusion": True}
+    assert ready.json()["models"] == {"summarizer": True, "diffusion": True}
 
 
 def test_metrics_count_requests_stages_and_latencies(client):
@@ -269,7 +269,7 @@ def test_metrics_count_requests_stages_and_latencies(client):
     assert 'route="/healthz"' not in text
     assert 'route="/metrics"' not in text
     for stage, model in [
-        ("parse", "token_count"),
+        ("parse", "gateway"),
         ("summarize", "summarizer"),
         ("generate", "diffusion"),
     ]:
