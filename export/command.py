@@ -14,6 +14,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+TAESD = "madebyollin/taesd"  # the tiny VAE decoder trained for SD 1.x latents
+
 
 def _instances(text: str) -> dict[str, int]:
     """Parse ``unet=2,diffusion=4``."""
@@ -26,6 +28,17 @@ def _instances(text: str) -> dict[str, int]:
     return counts
 
 
+def _engines(text: str) -> dict[str, str]:
+    """Parse ``unet=openvino/bf16,vae_decoder=onnxruntime`` (checked by export.engines)."""
+    engines = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, engine = item.partition("=")
+        if not sep or not engine:
+            raise argparse.ArgumentTypeError(f"expected MODEL=ENGINE[/PRECISION], got '{item}'")
+        engines[name] = engine
+    return engines
+
+
 def register(subparsers: Any) -> None:
     """Add ``export`` and ``bench-graphs`` to ``calle``'s subcommands."""
     export = subparsers.add_parser("export", help="export checkpoints into a Triton repository")
@@ -36,6 +49,29 @@ def register(subparsers: Any) -> None:
     export.add_argument("--flavour", choices=["portable", "native"], default="portable")
     export.add_argument("--instances", type=_instances, default={}, help="e.g. unet=2,diffusion=4")
     export.add_argument("--fp16", action="store_true", help="float16 graphs (GPU targets)")
+    export.add_argument(
+        "--lora", help="LoRA to fuse into the diffusion pipeline (LCM-LoRA, Hyper-SD)"
+    )
+    export.add_argument("--lora-scale", type=float, default=1.0, help="weight of the fused LoRA")
+    export.add_argument(
+        "--vae-decoder",
+        choices=["vae", "taesd"],
+        default="vae",
+        help="decoder to export: the pipeline's VAE or a tiny AutoencoderTiny (--taesd)",
+    )
+    export.add_argument(
+        "--taesd", default=TAESD, help=f"AutoencoderTiny: hub id or local directory ({TAESD})"
+    )
+    export.add_argument("--scheduler", help="default scheduler (e.g. lcm for LCM-LoRA)")
+    export.add_argument("--steps", type=int, help="default denoising steps")
+    export.add_argument("--guidance-scale", type=float, help="default guidance scale")
+    export.add_argument(
+        "--engines",
+        type=_engines,
+        default={},
+        help="engine/precision per tensor model, e.g. unet=openvino/bf16,text_encoder=onnxruntime"
+        " (engines onnxruntime, openvino; precisions f32, bf16; default: auto for this CPU)",
+    )
     export.add_argument("--tensorrt", action="store_true", help="native: TensorRT accelerator")
     export.add_argument("--seed", type=int, default=0, help="seed of preset weights")
     export.add_argument("--num-beams", type=int, default=5)
@@ -55,6 +91,18 @@ def register(subparsers: Any) -> None:
     bench.add_argument(
         "--output", type=Path, help="result JSON (default WORKDIR/graphs-PRESET.json)"
     )
+    bench.add_argument(
+        "--unet-engines",
+        action="store_true",
+        help="instead: one guided unet step per engine/precision, with GFLOP/s against the peak",
+    )
+    bench.add_argument("--threads", type=int, default=1, help="--unet-engines: engine threads")
+    bench.add_argument(
+        "--peak-gflops",
+        type=float,
+        default=89.0,
+        help="--unet-engines: one core's fp32 matmul peak (measured: 89 on this machine class)",
+    )
     bench.set_defaults(run=run_bench_graphs)
 
 
@@ -73,6 +121,13 @@ def run_export_command(args: argparse.Namespace) -> int:
         flavour=Flavour(args.flavour),
         instances=args.instances,
         fp16=args.fp16,
+        lora=args.lora,
+        lora_scale=args.lora_scale,
+        tiny_vae=args.taesd if args.vae_decoder == "taesd" else None,
+        scheduler=args.scheduler,
+        steps=args.steps,
+        guidance_scale=args.guidance_scale,
+        engines=args.engines,
         tensorrt=args.tensorrt,
         seed=args.seed,
         generation=GenerationSettings(
@@ -97,6 +152,8 @@ def run_bench_graphs(args: argparse.Namespace) -> int:
     """``calle bench-graphs``: print the table and write the JSON."""
     from export.benchmark import format_table, run_benchmark, write_results
 
+    if args.unet_engines:
+        return _run_unet_engines(args)
     measurements = run_benchmark(
         preset=args.preset,
         batches=tuple(args.batch),
@@ -106,5 +163,27 @@ def run_bench_graphs(args: argparse.Namespace) -> int:
     sys.stdout.write(format_table(measurements) + "\n")
     output = args.output or args.workdir / f"graphs-{args.preset}.json"
     write_results(measurements, output, preset=args.preset, repeats=args.repeats)
+    log.info("results written to %s", output)
+    return 0
+
+
+def _run_unet_engines(args: argparse.Namespace) -> int:
+    import dataclasses
+    import json
+
+    from export.benchmark import format_unet_table, run_unet_engines
+
+    rows = run_unet_engines(
+        preset=args.preset,
+        threads=args.threads,
+        repeats=args.repeats,
+        workdir=args.workdir / args.preset,
+        peak_gflops=args.peak_gflops,
+    )
+    sys.stdout.write(format_unet_table(rows) + "\n")
+    output = args.output or args.workdir / f"unet-engines-{args.preset}-t{args.threads}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    results = [{**dataclasses.asdict(r), "gflops": r.gflops, "of_peak": r.of_peak} for r in rows]
+    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     log.info("results written to %s", output)
     return 0

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 
 class ParityError(RuntimeError):
@@ -50,6 +51,7 @@ class ParityResult:
     graph: str
     tolerance: float
     cases: list[ParityCase] = field(default_factory=list)
+    engine: str | None = None  # the engine/precision the graph ran on, where there is a choice
 
     @property
     def max_abs_diff(self) -> float:
@@ -96,33 +98,81 @@ class ParityResult:
         """JSON-ready summary."""
         return {
             "graph": self.graph,
+            **({"engine": self.engine} if self.engine else {}),
             "tolerance": self.tolerance,
             "max_abs_diff": self.max_abs_diff,
             "passed": self.passed,
             "cases": [asdict(c) for c in self.cases],
         }
 
+    def failure(self) -> str:
+        """Why the graph failed, for the export error."""
+        case = self.worst_case
+        if case is None:
+            return f"{self.graph}: no parity case ran"
+        return (
+            f"{self.graph}: max abs diff {case.max_abs_diff:.3g} > tolerance"
+            f" {self.tolerance:.3g} x output scale {case.scale:.3g}"
+        )
 
-def write_report(results: Sequence[ParityResult], path: Path) -> None:
+
+def psnr(a: Image.Image, b: Image.Image) -> float:
+    """Peak signal-to-noise ratio of two 8-bit images in dB (``inf`` when identical)."""
+    mse = np.mean((np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) ** 2)
+    return float("inf") if mse == 0 else float(10 * np.log10(255**2 / mse))
+
+
+@dataclass
+class ImageParity:
+    """End-to-end check: images of the served pipeline against a reference pipeline's.
+
+    Attributes:
+        graph: What was checked (``"diffusion image"``).
+        min_psnr_db: The bound every image must reach.
+        engines: The engine/precision of each graph that drew the images.
+        psnr_db: One PSNR per image, against the reference image of the same prompt and seed.
+    """
+
+    graph: str
+    min_psnr_db: float
+    engines: dict[str, str]
+    psnr_db: list[float] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """Whether every image reached the bound (and there was at least one)."""
+        return bool(self.psnr_db) and min(self.psnr_db) >= self.min_psnr_db
+
+    def to_json(self) -> dict[str, object]:
+        """JSON-ready summary (identical images are reported as PSNR ``null``: infinite)."""
+        return {
+            "graph": self.graph,
+            "engines": self.engines,
+            "min_psnr_db": self.min_psnr_db,
+            "psnr_db": [None if np.isinf(p) else p for p in self.psnr_db],
+            "passed": self.passed,
+        }
+
+    def failure(self) -> str:
+        """Why the check failed, for the export error."""
+        if not self.psnr_db:
+            return f"{self.graph}: no image was compared"
+        return f"{self.graph}: PSNR {min(self.psnr_db):.1f} dB < {self.min_psnr_db:g} dB"
+
+
+Check = ParityResult | ImageParity
+
+
+def write_report(results: Sequence[Check], path: Path) -> None:
     """Write the parity report as JSON."""
     path.parent.mkdir(parents=True, exist_ok=True)
     report = {"passed": all(r.passed for r in results), "graphs": [r.to_json() for r in results]}
     path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
-def require_parity(results: Sequence[ParityResult]) -> None:
-    """Raise :class:`ParityError` naming every graph that is over tolerance."""
+def require_parity(results: Sequence[Check]) -> None:
+    """Raise :class:`ParityError` naming every graph or image check that failed."""
     failed = [r for r in results if not r.passed]
     if failed:
-        detail = "; ".join(_failure(r) for r in failed)
+        detail = "; ".join(r.failure() for r in failed)
         raise ParityError(f"exported graphs differ from PyTorch: {detail}")
-
-
-def _failure(result: ParityResult) -> str:
-    case = result.worst_case
-    if case is None:
-        return f"{result.graph}: no parity case ran"
-    return (
-        f"{result.graph}: max abs diff {case.max_abs_diff:.3g} > tolerance"
-        f" {result.tolerance:.3g} x output scale {case.scale:.3g}"
-    )

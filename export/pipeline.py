@@ -17,12 +17,21 @@ from contextlib import contextmanager
 from tqdm import tqdm
 
 from export.config_check import check_repository
-from export.diffusion import export_diffusion
+from export.diffusion import (
+    DEFAULT_GUIDANCE_SCALE,
+    DEFAULT_SCHEDULER,
+    DiffusionSource,
+    export_diffusion,
+    load_pipeline,
+)
+from export.diffusion_image_check import check_images
+from export.engines import EngineSelectionError, choose_engines
 from export.options import MANIFEST, ExportOptions, is_current
-from export.parity import ParityResult, require_parity, write_report
+from export.parity import Check, require_parity, write_report
 from export.presets import PRESETS
 from export.repository import Flavour, assemble
 from export.summarizer import export_summarizer
+from model_repository.diffusion_pipeline import SCHEDULERS
 
 log = logging.getLogger(__name__)
 
@@ -40,31 +49,46 @@ def _stage(bar: tqdm, name: str) -> Iterator[None]:
     bar.update(1)
 
 
-def run_export(options: ExportOptions, *, progress: bool = True) -> list[ParityResult]:
+def run_export(options: ExportOptions, *, progress: bool = True) -> list[Check]:
     """Export everything ``options`` asks for into ``options.output``.
 
     Returns:
         The parity results (also written to ``parity_report.json`` in the repository).
 
     Raises:
-        ExportError: A graph failed parity or a config does not match its graph.
+        ExportError: A graph failed parity, the image check failed, an engine cannot serve,
+            or a config does not match its graph.
     """
     if options.preset not in PRESETS:
         raise ExportError(f"unknown preset '{options.preset}'; choose from {sorted(PRESETS)}")
+    if options.scheduler is not None and options.scheduler not in SCHEDULERS:
+        raise ExportError(
+            f"unknown scheduler '{options.scheduler}'; choose from {', '.join(sorted(SCHEDULERS))}"
+        )
+    try:
+        engines = choose_engines(options.engines, flavour=options.flavour, fp16=options.fp16)
+    except EngineSelectionError as exc:
+        raise ExportError(str(exc)) from exc
     preset = PRESETS[options.preset]
     checkpoints = options.checkpoints or options.output.parent / "checkpoints" / options.preset
     output = options.output
     if output.exists():
         shutil.rmtree(output)
     output.mkdir(parents=True)
-    results: list[ParityResult] = []
-    with tqdm(total=5, disable=not progress, unit="step") as bar:
+    results: list[Check] = []
+    with tqdm(total=6, disable=not progress, unit="step") as bar:
         with _stage(bar, "checkpoints"):
             summarizer = options.summarizer or preset.summarizer(
                 checkpoints / "summarizer", seed=options.seed
             )
-            diffusion = options.diffusion or preset.diffusion(
-                checkpoints / "diffusion", seed=options.seed
+            diffusion = DiffusionSource(
+                str(
+                    options.diffusion
+                    or preset.diffusion(checkpoints / "diffusion", seed=options.seed)
+                ),
+                lora=options.lora,
+                lora_scale=options.lora_scale,
+                tiny_vae=options.tiny_vae,
             )
         with _stage(bar, "summarizer -> ONNX"):
             results += export_summarizer(
@@ -75,19 +99,29 @@ def run_export(options: ExportOptions, *, progress: bool = True) -> list[ParityR
                 diffusion,
                 output,
                 fp16=options.fp16,
+                engines=engines,
                 # The portable flavour runs float32 graphs on ONNX Runtime's CPU provider, where
                 # the fused kernels were measured; native graphs may run under TensorRT, which
                 # does not know them.
                 fuse_attention=options.flavour is Flavour.PORTABLE and not options.fp16,
-                default_steps=preset.diffusion_steps,
+                default_steps=options.steps or preset.diffusion_steps,
+                default_scheduler=options.scheduler or DEFAULT_SCHEDULER,
+                default_guidance_scale=(
+                    DEFAULT_GUIDANCE_SCALE
+                    if options.guidance_scale is None
+                    else options.guidance_scale
+                ),
                 progress=False,
             )
+        with _stage(bar, "diffusion image check"):
+            results.append(check_images(load_pipeline(diffusion), output, engines))
         with _stage(bar, "repository"):
             assemble(
                 output,
                 flavour=options.flavour,
                 instances=options.instances,
                 tensorrt=options.tensorrt,
+                engines=engines,
             )
         with _stage(bar, "checks"):
             write_report(results, output / REPORT)

@@ -19,6 +19,8 @@ from pathlib import Path
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2 as mc
 
+from model_repository.tensor_engines import EngineChoice
+
 SUMMARIZER = "summarizer"
 TOKEN_COUNT = "token_count"
 DIFFUSION = "diffusion"
@@ -98,6 +100,9 @@ def render_config(
             group.kind = kind
             # The CPU-core rate limiter (see the templates) has no meaning on a GPU.
             group.ClearField("rate_limiter")
+        if config.name == DIFFUSION:
+            # One unet request per step: the GPU batches its rows (see the template).
+            rendered.parameters["unet_parallel_requests"].string_value = "1"
         if config.name in NATIVE_BATCHING:
             preferred, delay_us = NATIVE_BATCHING[config.name]
             batching = rendered.dynamic_batching
@@ -119,6 +124,7 @@ def assemble(
     flavour: Flavour = Flavour.PORTABLE,
     instances: Mapping[str, int] | None = None,
     tensorrt: bool = False,
+    engines: Mapping[str, EngineChoice] | None = None,
 ) -> list[Path]:
     """Write every model's config, code and warmup data into ``repository``.
 
@@ -130,8 +136,11 @@ def assemble(
         flavour: Portable or native.
         instances: Instance count per model name (others keep the template's).
         tensorrt: Native flavour only: TensorRT accelerator for the tensor models.
+        engines: Portable flavour: engine and precision per tensor model, written as the
+            config parameters ``engine`` and ``precision`` that the Python-backend model reads.
     """
     instances = dict(instances or {})
+    engines = dict(engines or {})
     unknown = set(instances) - set(MODELS)
     if unknown:
         raise ValueError(f"unknown model(s) in instance counts: {sorted(unknown)}")
@@ -156,6 +165,9 @@ def assemble(
             instances=instances.get(name),
             tensorrt=tensorrt,
         )
+        if name in engines and flavour is Flavour.PORTABLE:
+            config.parameters["engine"].string_value = engines[name].engine
+            config.parameters["precision"].string_value = engines[name].precision
         write_config(config, target / "config.pbtxt")
         folders.append(target)
     return folders

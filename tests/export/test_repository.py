@@ -21,6 +21,8 @@ from export.repository import (
     read_config,
     write_config,
 )
+from model_repository.local_diffusion import configured_engines
+from model_repository.tensor_engines import EngineChoice
 
 
 @pytest.fixture
@@ -48,6 +50,17 @@ def test_portable_compute_models_share_the_cpu_cores(tiny_repository: Path) -> N
     assert not loop.HasField("rate_limiter")
     summarizer = read_config(tiny_repository / "summarizer" / "config.pbtxt")
     assert list(summarizer.dynamic_batching.preferred_batch_size) == [1]
+
+
+def test_engines_are_written_into_the_portable_configs(repository_copy: Path) -> None:
+    engines = {"unet": EngineChoice("openvino", "bf16"), "text_encoder": EngineChoice()}
+    assemble(repository_copy, engines=engines)
+    assert configured_engines(repository_copy) == {**engines, "vae_decoder": EngineChoice()}
+    unet = read_config(repository_copy / "unet" / "config.pbtxt")
+    assert unet.parameters["engine"].string_value == "openvino"
+    assert unet.parameters["precision"].string_value == "bf16"
+    assemble(repository_copy, flavour=Flavour.NATIVE, engines=engines)
+    assert "engine" not in read_config(repository_copy / "unet" / "config.pbtxt").parameters
 
 
 def test_native_flavour_uses_onnxruntime_on_gpus(repository_copy: Path) -> None:
@@ -121,6 +134,7 @@ def test_report_and_manifest(
         "summarizer/encoder",
         "summarizer/decoder_init",
         "summarizer/decoder",
+        "diffusion image",
     }
     checkpoints = {"summarizer": str(summarizer_checkpoint), "diffusion": str(diffusion_checkpoint)}
     assert is_current(ExportOptions(output=tiny_repository, **checkpoints))
