@@ -14,8 +14,8 @@ import logging
 import os
 import platform
 import time
-from collections.abc import Callable, Mapping
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -123,6 +123,22 @@ def warm_up(url: str, chats: list[GeneratedChat]) -> None:
     with httpx.Client(base_url=url, timeout=WARMUP_TIMEOUT_S) as client:
         for chat in chats:
             client.post("/v1/chat-images", json=chat.chat_image_body()).raise_for_status()
+
+
+@contextmanager
+def warm_baseline(
+    options: BenchmarkOptions,
+    served: tuple[Path, Path],
+    log_path: Path,
+    warmup: list[GeneratedChat],
+) -> Iterator[Endpoint]:
+    """A fresh baseline process on ``served`` (repository, checkpoints), warmed up."""
+    repository, checkpoints = served
+    with baseline_server(
+        checkpoints, repository, log_path, torch_threads=options.torch_threads
+    ) as baseline:
+        warm_up(baseline.url, warmup)
+        yield baseline
 
 
 def run_point(system: str, endpoint: Endpoint, users: int, options: BenchmarkOptions) -> Point:
@@ -244,13 +260,9 @@ def run_benchmark(options: BenchmarkOptions) -> BenchmarkReport:
             warm_up(ours.url, warmup)
         for users in options.users:
             if BASELINE in options.systems:
-                with baseline_server(
-                    checkpoints,
-                    repository,
-                    logs / f"baseline-u{users}.log",
-                    torch_threads=options.torch_threads,
+                with warm_baseline(
+                    options, (repository, checkpoints), logs / f"baseline-u{users}.log", warmup
                 ) as baseline:
-                    warm_up(baseline.url, warmup)
                     report.points.append(run_point(BASELINE, baseline, users, options))
                 save()
             if ours is not None and ours.metrics_url is not None:
@@ -303,13 +315,9 @@ def run_open_loop_points(
             "seed": options.chat_seed + index,
         }
         if BASELINE in options.systems:
-            with baseline_server(
-                checkpoints,
-                repository,
-                logs / f"baseline-open-{rate:g}.log",
-                torch_threads=options.torch_threads,
+            with warm_baseline(
+                options, (repository, checkpoints), logs / f"baseline-open-{rate:g}.log", warmup
             ) as baseline:
-                warm_up(baseline.url, warmup)
                 report.open_loop.append(
                     run_open_loop(BASELINE, baseline.url, chats.chats(user), **common)
                 )
