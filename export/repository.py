@@ -55,6 +55,20 @@ def read_config(path: Path) -> mc.ModelConfig:
     return text_format.Parse(path.read_text("utf-8"), mc.ModelConfig())
 
 
+def configured_engines(repository: Path) -> dict[str, EngineChoice]:
+    """The ``engine``/``precision`` parameters of each tensor model's ``config.pbtxt``."""
+    choices = {}
+    for name in TENSOR_MODELS:
+        parameters = read_config(repository / name / "config.pbtxt").parameters
+        choices[name] = EngineChoice(
+            parameters["engine"].string_value if "engine" in parameters else EngineChoice.engine,
+            parameters["precision"].string_value
+            if "precision" in parameters
+            else EngineChoice.precision,
+        )
+    return choices
+
+
 def write_config(config: mc.ModelConfig, path: Path) -> None:
     """Write a ``config.pbtxt``."""
     path.write_text(text_format.MessageToString(config, as_utf8=True), encoding="utf-8")

@@ -1,16 +1,15 @@
 """The exported diffusion pipeline in one process, on the engines its model configs name.
 
 Export's end-to-end image check, the benchmark's in-process peers and the tests use this to run
-exactly the graphs, engines and precisions Triton serves, without a server.
+exactly the graphs, engines and precisions Triton serves, without a server. (Kept free of
+tritonclient, which the Python-backend models do not need: the engines of a served repository
+are read from its configs by :func:`export.repository.configured_engines`.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-
-from google.protobuf import text_format
-from tritonclient.grpc import model_config_pb2 as mc
 
 from model_repository.diffusion_pipeline import (
     TEXT_ENCODER_INPUT,
@@ -27,24 +26,9 @@ GRAPH = "model.onnx"
 TENSOR_MODELS = ("text_encoder", "unet", "vae_decoder")
 
 
-def configured_engines(repository: Path) -> dict[str, EngineChoice]:
-    """The ``engine``/``precision`` parameters of each tensor model's ``config.pbtxt``."""
-    choices = {}
-    for name in TENSOR_MODELS:
-        config = text_format.Parse(
-            (repository / name / "config.pbtxt").read_text("utf-8"), mc.ModelConfig()
-        )
-        parameters = {key: value.string_value for key, value in config.parameters.items()}
-        choices[name] = EngineChoice(
-            parameters.get("engine") or EngineChoice.engine,
-            parameters.get("precision") or EngineChoice.precision,
-        )
-    return choices
-
-
 def local_runner(
     repository: Path,
-    engines: Mapping[str, EngineChoice] | None = None,
+    engines: Mapping[str, EngineChoice],
     *,
     threads: int | None = None,
 ) -> DiffusionRunner:
@@ -52,10 +36,10 @@ def local_runner(
 
     Args:
         repository: An exported model repository.
-        engines: Engine per tensor model; read from the configs when ``None``.
+        engines: Engine per tensor model (a served repository's:
+            :func:`export.repository.configured_engines`).
         threads: Threads per engine (default ``CALLE_ORT_THREADS`` or 1, as in Triton).
     """
-    engines = configured_engines(repository) if engines is None else engines
     text_encoder, unet, vae_decoder = (
         create_engine(repository / name / "1" / GRAPH, engines[name], threads=threads)
         for name in TENSOR_MODELS

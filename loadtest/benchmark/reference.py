@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from export.repository import configured_engines
 from gateway.http.schemas import SummaryRequest
 from loadtest.benchmark.report import Reference
 from loadtest.benchmark.samples import Latency
@@ -42,7 +43,7 @@ class OnnxReference:
     def __init__(self, repository: Path, threads: int | None = None) -> None:
         with _ort_threads(threads):
             self.summarizer = Summarizer(repository / "summarizer" / "1")
-        self.runner = local_runner(repository, threads=threads)
+        self.runner = local_runner(repository, configured_engines(repository), threads=threads)
 
     def chat_to_image(self, chat: GeneratedChat) -> tuple[float, float]:
         """Seconds to the summary and to the PNG of one chat."""

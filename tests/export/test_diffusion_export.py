@@ -23,8 +23,8 @@ from export.diffusion import (
 from export.diffusion_image_check import MIN_PSNR_DB, check_images
 from export.onnx_graph import graph_io
 from export.parity import ParityError, ParityResult, require_parity
+from export.repository import configured_engines
 from model_repository.diffusion_pipeline import PipelineSpec
-from model_repository.local_diffusion import configured_engines
 from model_repository.tensor_engines import EngineChoice, cpu_has_bf16
 
 GRAPHS = ("text_encoder", "unet", "vae_decoder")

@@ -12,6 +12,7 @@ from export.diffusion import DiffusionSource, export_diffusion, load_pipeline
 from export.diffusion_checkpoints import build_lora, build_tiny_autoencoder
 from export.diffusion_image_check import check_images
 from export.parity import psnr, require_parity
+from export.repository import configured_engines
 from model_repository.diffusion_pipeline import PipelineSpec
 from model_repository.local_diffusion import TENSOR_MODELS, local_runner
 from model_repository.tensor_engines import EngineChoice
@@ -85,7 +86,7 @@ def test_pictures_match_diffusers_with_the_lora_unfused(
         ).images[0]
         assert psnr(image, expected) >= 40
     # The LoRA and the decoder change the picture: not the plain pipeline's.
-    plain = local_runner(tiny_repository)
+    plain = local_runner(tiny_repository, configured_engines(tiny_repository))
     settings = plain.settings(steps=4, scheduler="lcm", guidance_scale=1)
     assert psnr(image, plain.generate([PROMPT], [3], settings)[0]) < 30
 

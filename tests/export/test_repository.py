@@ -18,10 +18,10 @@ from export.repository import (
     TENSOR_MODELS,
     Flavour,
     assemble,
+    configured_engines,
     read_config,
     write_config,
 )
-from model_repository.local_diffusion import configured_engines
 from model_repository.tensor_engines import EngineChoice
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from export.repository import configured_engines
 from model_repository.diffusion_pipeline import DiffusionRunner
 from model_repository.local_diffusion import local_runner
 
@@ -13,4 +14,4 @@ from model_repository.local_diffusion import local_runner
 @pytest.fixture(scope="session")
 def onnx_runner(tiny_repository: Path) -> DiffusionRunner:
     """The exported tiny pipeline's scheduler loop on the engines its configs name, no Triton."""
-    return local_runner(tiny_repository)
+    return local_runner(tiny_repository, configured_engines(tiny_repository))
