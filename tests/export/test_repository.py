@@ -63,6 +63,16 @@ def test_engines_are_written_into_the_portable_configs(repository_copy: Path) ->
     assert "engine" not in read_config(repository_copy / "unet" / "config.pbtxt").parameters
 
 
+def test_guided_rows_go_to_the_unet_in_parallel_on_cpu_only(repository_copy: Path) -> None:
+    def parallel() -> str:
+        config = read_config(repository_copy / "diffusion" / "config.pbtxt")
+        return config.parameters["unet_parallel_requests"].string_value
+
+    assert parallel() == "2"  # the portable export: two unet instances, two cores
+    assemble(repository_copy, flavour=Flavour.NATIVE)
+    assert parallel() == "1"
+
+
 def test_native_flavour_uses_onnxruntime_on_gpus(repository_copy: Path) -> None:
     assemble(repository_copy, flavour=Flavour.NATIVE, tensorrt=True)
     assert check_repository(repository_copy) == []

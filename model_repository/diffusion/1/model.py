@@ -147,7 +147,7 @@ class TritonPythonModel:
         parts = min(self.unet_parts, sample.shape[0])
         if parts == 1:
             return self._infer(self.unet, dict(zip(UNET_INPUTS, arrays, strict=True)), UNET_OUTPUT)
-        # Blocking BLS calls from worker threads (what the stub's async_exec does as well).
+        # exec() blocks until its response: one worker thread per part keeps them all in flight.
         futures = [
             self.unet_pool.submit(
                 self._infer, self.unet, dict(zip(UNET_INPUTS, rows, strict=True)), UNET_OUTPUT
