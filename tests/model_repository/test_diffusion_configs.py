@@ -73,6 +73,7 @@ def test_diffusion_config() -> None:
         "text_encoder_model": "text_encoder",
         "unet_model": "unet",
         "vae_decoder_model": "vae_decoder",
+        "unet_parallel_requests": "2",  # a lone guided step on both unet instances
     }
     assert all((TEMPLATES / model / "config.pbtxt").is_file() for model in models.values())
 

@@ -38,7 +38,16 @@ def diffusers_pipeline(diffusion_checkpoint: Path) -> StableDiffusionPipeline:
 def reference(
     pipeline: StableDiffusionPipeline, scheduler: str, prompt: str, seed: int, **kwargs
 ) -> Image.Image:
-    pipeline.scheduler = make_scheduler(scheduler, dict(pipeline.scheduler.config))
+    # A new pipeline on the same modules: the fixture's scheduler (and config) stay the
+    # exported ones, so one test's scheduler options never leak into the next.
+    pipeline = StableDiffusionPipeline(
+        **{
+            **pipeline.components,
+            "scheduler": make_scheduler(scheduler, dict(pipeline.scheduler.config)),
+        },
+        requires_safety_checker=False,
+    )
+    pipeline.set_progress_bar_config(disable=True)
     generator = torch.Generator().manual_seed(seed)
     return pipeline(prompt, generator=generator, **kwargs).images[0]
 
