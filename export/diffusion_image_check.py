@@ -51,14 +51,10 @@ def check_images(
     """
     runner = local_runner(repository, engines, threads=os.cpu_count() or 1)
     settings = runner.settings(steps=steps)
-    # The same modules with the runner's scheduler (from_pipe would drop an AutoencoderTiny).
-    reference = StableDiffusionPipeline(
-        **{
-            **pipeline.components,
-            "scheduler": make_scheduler(settings.scheduler, dict(pipeline.scheduler.config)),
-        },
-        requires_safety_checker=False,
-    )
+    # The same modules (from_pipe would drop an AutoencoderTiny); the scheduler is set after
+    # construction, as users swap it, so the constructor's legacy config fixes do not apply.
+    reference = StableDiffusionPipeline(**pipeline.components, requires_safety_checker=False)
+    reference.scheduler = make_scheduler(settings.scheduler, dict(pipeline.scheduler.config))
     reference.set_progress_bar_config(disable=True)
     result = ImageParity(
         "diffusion image", MIN_PSNR_DB, {name: str(choice) for name, choice in engines.items()}

@@ -35,19 +35,16 @@ def diffusers_pipeline(diffusion_checkpoint: Path) -> StableDiffusionPipeline:
     return pipeline
 
 
+_CHECKPOINT_SCHEDULER_CONFIGS: dict[int, dict] = {}
+
+
 def reference(
     pipeline: StableDiffusionPipeline, scheduler: str, prompt: str, seed: int, **kwargs
 ) -> Image.Image:
-    # A new pipeline on the same modules: the fixture's scheduler (and config) stay the
-    # exported ones, so one test's scheduler options never leak into the next.
-    pipeline = StableDiffusionPipeline(
-        **{
-            **pipeline.components,
-            "scheduler": make_scheduler(scheduler, dict(pipeline.scheduler.config)),
-        },
-        requires_safety_checker=False,
-    )
-    pipeline.set_progress_bar_config(disable=True)
+    # Every call starts from the checkpoint's own scheduler config (kept on first use), so one
+    # test's scheduler options (trailing timesteps) never leak into the next.
+    config = _CHECKPOINT_SCHEDULER_CONFIGS.setdefault(id(pipeline), dict(pipeline.scheduler.config))
+    pipeline.scheduler = make_scheduler(scheduler, config)
     generator = torch.Generator().manual_seed(seed)
     return pipeline(prompt, generator=generator, **kwargs).images[0]
 
