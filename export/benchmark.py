@@ -16,13 +16,29 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
-from export.diffusion import TextEncoderGraph, UNetGraph, VaeDecoderGraph, load_pipeline
+from export.diffusion import (
+    TextEncoderGraph,
+    UNetGraph,
+    VaeDecoderGraph,
+    export_diffusion,
+    load_pipeline,
+)
 from export.options import ExportOptions, is_current
 from export.pipeline import run_export
+from export.presets import PRESETS
 from export.versions import served_repository
-from model_repository.diffusion_pipeline import PIPELINE_FILE, PipelineSpec
+from model_repository.diffusion_pipeline import PIPELINE_FILE, UNET_INPUTS, PipelineSpec
 from model_repository.onnx_session import create_session
+from model_repository.tensor_engines import (
+    BF16,
+    ONNXRUNTIME,
+    OPENVINO,
+    EngineChoice,
+    cpu_has_bf16,
+    create_engine,
+)
 
 log = logging.getLogger(__name__)
 
@@ -147,3 +163,93 @@ def write_results(measurements: list[Measurement], path: Path, **context: object
     rows = [{**asdict(m), "speedup": m.speedup} for m in measurements]
     document = {"context": context, "threads": torch.get_num_threads(), "results": rows}
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class UnetEngineRow:
+    """One engine's guided unet step (two rows) against PyTorch and the core's fp32 peak."""
+
+    engine: str
+    threads: int
+    ms: float
+    pytorch_ms: float
+    gflop: float
+    peak_gflops: float
+
+    @property
+    def gflops(self) -> float:
+        """Achieved GFLOP/s."""
+        return self.gflop / self.ms * 1000
+
+    @property
+    def of_peak(self) -> float:
+        """Share of ``threads`` x the one-core fp32 peak."""
+        return self.gflops / (self.peak_gflops * self.threads)
+
+
+def run_unet_engines(
+    *, preset: str, threads: int, repeats: int, workdir: Path, peak_gflops: float
+) -> list[UnetEngineRow]:
+    """Time one guided unet step on every engine/precision this CPU offers.
+
+    The preset's diffusion pipeline is exported twice, as served for each engine: ONNX Runtime
+    with its fused attention, OpenVINO without (``workdir/unet-<engine>``). FLOPs are counted on
+    the PyTorch module with ``torch.utils.flop_counter``.
+    """
+    checkpoints = workdir / "checkpoints" / preset / "diffusion"
+    if not (checkpoints / "model_index.json").exists():
+        PRESETS[preset].diffusion(checkpoints, seed=0)
+    exports = {
+        EngineChoice(ONNXRUNTIME): workdir / "unet-onnxruntime",
+        EngineChoice(OPENVINO): workdir / "unet-openvino",
+    }
+    for choice, repository in exports.items():
+        if not (repository / "unet" / "1" / "model.onnx").exists():
+            export_diffusion(checkpoints, repository, engines={"unet": choice}, fuse_attention=True)
+    pipeline = load_pipeline(checkpoints)
+    spec = PipelineSpec.load(exports[EngineChoice()] / "diffusion" / "1" / PIPELINE_FILE)
+    generator = torch.Generator().manual_seed(0)
+    side = spec.default_height // spec.vae_scale_factor
+    inputs = (
+        torch.randn(2, spec.latent_channels, side, side, generator=generator),
+        torch.full((2,), 500.0),
+        torch.randn(2, spec.text_max_length, spec.hidden_size, generator=generator),
+    )
+    feeds = {name: t.numpy() for name, t in zip(UNET_INPUTS, inputs, strict=True)}
+    module = UNetGraph(pipeline.unet).eval()
+    torch.set_num_threads(threads)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(*inputs)
+    gflop = counter.get_total_flops() / 1e9
+    with torch.no_grad():
+        pytorch_ms = _median_ms(lambda: module(*inputs), repeats)
+    choices = list(exports.items())
+    if cpu_has_bf16():
+        choices.append((EngineChoice(OPENVINO, BF16), exports[EngineChoice(OPENVINO)]))
+    rows = []
+    for choice, repository in choices:
+        engine = create_engine(repository / "unet" / "1" / "model.onnx", choice, threads=threads)
+        ms = _median_ms(lambda e=engine: e.run(["out_sample"], feeds), repeats)
+        rows.append(UnetEngineRow(str(choice), threads, ms, pytorch_ms, gflop, peak_gflops))
+        log.info("unet %s, %d thread(s): %.1f ms per guided step", choice, threads, ms)
+    return rows
+
+
+def format_unet_table(rows: list[UnetEngineRow]) -> str:
+    """A plain-text table of the unet engine rows."""
+    header = (
+        f"{'unet engine':<20}{'threads':>8}{'ms/step':>10}{'vs PyTorch':>12}"
+        f"{'GFLOP/s':>10}{'of peak':>9}"
+    )
+    lines = [
+        f"{r.engine:<20}{r.threads:>8}{r.ms:>10.1f}{r.pytorch_ms / r.ms:>11.2f}x"
+        f"{r.gflops:>10.1f}{r.of_peak:>8.0%}"
+        for r in rows
+    ]
+    note = (
+        f"guided step = 2 rows, {rows[0].gflop:.1f} GFLOP; peak {rows[0].peak_gflops:g} GFLOP/s"
+        f" per core (fp32); PyTorch eager {rows[0].pytorch_ms:.1f} ms"
+        if rows
+        else "no rows"
+    )
+    return "\n".join([header, "-" * len(header), *lines, note])

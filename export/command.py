@@ -14,6 +14,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+TAESD = "madebyollin/taesd"  # the tiny VAE decoder trained for SD 1.x latents
+
 
 def _instances(text: str) -> dict[str, int]:
     """Parse ``unet=2,diffusion=4``."""
@@ -24,6 +26,17 @@ def _instances(text: str) -> dict[str, int]:
             raise argparse.ArgumentTypeError(f"expected MODEL=COUNT (COUNT >= 1), got '{item}'")
         counts[name] = int(count)
     return counts
+
+
+def _engines(text: str) -> dict[str, str]:
+    """Parse ``unet=openvino/bf16,vae_decoder=onnxruntime`` (checked by export.engines)."""
+    engines = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, engine = item.partition("=")
+        if not sep or not engine:
+            raise argparse.ArgumentTypeError(f"expected MODEL=ENGINE[/PRECISION], got '{item}'")
+        engines[name] = engine
+    return engines
 
 
 def register(subparsers: Any) -> None:
@@ -47,6 +60,29 @@ def register(subparsers: Any) -> None:
     export.add_argument("--flavour", choices=["portable", "native"], default="portable")
     export.add_argument("--instances", type=_instances, default={}, help="e.g. unet=2,diffusion=4")
     export.add_argument("--fp16", action="store_true", help="float16 graphs (GPU targets)")
+    export.add_argument(
+        "--lora", help="LoRA to fuse into the diffusion pipeline (LCM-LoRA, Hyper-SD)"
+    )
+    export.add_argument("--lora-scale", type=float, default=1.0, help="weight of the fused LoRA")
+    export.add_argument(
+        "--vae-decoder",
+        choices=["vae", "taesd"],
+        default="vae",
+        help="decoder to export: the pipeline's VAE or a tiny AutoencoderTiny (--taesd)",
+    )
+    export.add_argument(
+        "--taesd", default=TAESD, help=f"AutoencoderTiny: hub id or local directory ({TAESD})"
+    )
+    export.add_argument("--scheduler", help="default scheduler (e.g. lcm for LCM-LoRA)")
+    export.add_argument("--steps", type=int, help="default denoising steps")
+    export.add_argument("--guidance-scale", type=float, help="default guidance scale")
+    export.add_argument(
+        "--engines",
+        type=_engines,
+        default={},
+        help="engine/precision per tensor model, e.g. unet=openvino/bf16,text_encoder=onnxruntime"
+        " (engines onnxruntime, openvino; precisions f32, bf16; default: auto for this CPU)",
+    )
     export.add_argument("--tensorrt", action="store_true", help="native: TensorRT accelerator")
     export.add_argument(
         "--summarizer-quantization",
@@ -86,6 +122,18 @@ def register(subparsers: Any) -> None:
     bench.add_argument(
         "--summarizer-repeats", type=int, default=2, help="timed runs per summarizer point"
     )
+    bench.add_argument(
+        "--unet-engines",
+        action="store_true",
+        help="instead: one guided unet step per engine/precision, with GFLOP/s against the peak",
+    )
+    bench.add_argument("--threads", type=int, default=1, help="--unet-engines: engine threads")
+    bench.add_argument(
+        "--peak-gflops",
+        type=float,
+        default=89.0,
+        help="--unet-engines: one core's fp32 matmul peak (measured: 89 on this machine class)",
+    )
     bench.set_defaults(run=run_bench_graphs)
 
 
@@ -105,6 +153,13 @@ def run_export_command(args: argparse.Namespace) -> int:
         instances=args.instances,
         fp16=args.fp16,
         summarizer_quantization=args.summarizer_quantization,
+        lora=args.lora,
+        lora_scale=args.lora_scale,
+        tiny_vae=args.taesd if args.vae_decoder == "taesd" else None,
+        scheduler=args.scheduler,
+        steps=args.steps,
+        guidance_scale=args.guidance_scale,
+        engines=args.engines,
         tensorrt=args.tensorrt,
         seed=args.seed,
         checkpoints=args.checkpoints,
@@ -130,6 +185,8 @@ def run_bench_graphs(args: argparse.Namespace) -> int:
     """``calle bench-graphs``: print the tables and write the JSON files."""
     import json
 
+    if args.unet_engines:
+        return _run_unet_engines(args)
     from export.benchmark import format_table, run_benchmark, write_results
     from export.presets import PRESETS
     from export.summarizer_benchmark import (
@@ -167,4 +224,26 @@ def run_bench_graphs(args: argparse.Namespace) -> int:
     document["results"] = timings_json(timings)
     summary_output.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     log.info("summarizer results written to %s", summary_output)
+    return 0
+
+
+def _run_unet_engines(args: argparse.Namespace) -> int:
+    import dataclasses
+    import json
+
+    from export.benchmark import format_unet_table, run_unet_engines
+
+    rows = run_unet_engines(
+        preset=args.preset,
+        threads=args.threads,
+        repeats=args.repeats,
+        workdir=args.workdir / args.preset,
+        peak_gflops=args.peak_gflops,
+    )
+    sys.stdout.write(format_unet_table(rows) + "\n")
+    output = args.output or args.workdir / f"unet-engines-{args.preset}-t{args.threads}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    results = [{**dataclasses.asdict(r), "gflops": r.gflops, "of_peak": r.of_peak} for r in rows]
+    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    log.info("results written to %s", output)
     return 0

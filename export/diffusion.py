@@ -5,6 +5,11 @@ the ``diffusion`` model's folder gets what its scheduler loop needs (tokenizer, 
 ``pipeline.json``). Every graph is compared with the PyTorch module it came from on shapes and
 contents other than the traced ones; the caller writes the report and enforces the tolerances.
 
+Each graph is checked on the engine and precision it will be served with
+(:mod:`model_repository.tensor_engines`, chosen by :mod:`export.engines`), with a tolerance per
+precision, and the whole pipeline draws an image that must match diffusers' float32 pipeline
+(:mod:`export.diffusion_image_check`).
+
 Graph inputs and outputs stay float32 even with ``fp16=True``: the fp16 weights and arithmetic
 sit inside the graph behind casts (like ``keep_io_types`` in ONNX float16 converters), so the
 Triton configs, the BLS calls and the NGC onnxruntime backend see the same tensors either way.
@@ -13,14 +18,16 @@ Triton configs, the BLS calls and the NGC onnxruntime backend see the same tenso
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from diffusers import StableDiffusionPipeline
+from diffusers import AutoencoderTiny, StableDiffusionPipeline
 from torch.export import Dim
 from tqdm.auto import tqdm
 
@@ -29,6 +36,7 @@ from export.parity import ParityResult
 from model_repository.diffusion_pipeline import (
     PIPELINE_FILE,
     SCHEDULER_DIR,
+    SCHEDULERS,
     TEXT_ENCODER_INPUT,
     TEXT_ENCODER_OUTPUT,
     TOKENIZER_DIR,
@@ -38,29 +46,60 @@ from model_repository.diffusion_pipeline import (
     VAE_DECODER_OUTPUT,
     PipelineSpec,
 )
-from model_repository.onnx_session import create_session
+from model_repository.tensor_engines import BF16, ONNXRUNTIME, EngineChoice, create_engine
 
 log = logging.getLogger(__name__)
 
 GRAPH_FILE = "model.onnx"
+GRAPH_NAMES = ("text_encoder", "unet", "vae_decoder")
 DEFAULT_SCHEDULER = "dpmsolver++"
 DEFAULT_GUIDANCE_SCALE = 7.5
 
-# Max abs difference allowed between ONNX Runtime and the float32 PyTorch module, per graph:
-# (float32 graph, float16 graph). Outputs are O(1) (layer-normed text states, unit-variance
-# noise, images in [-1, 1]); float32 graphs were seen within ~1e-5 (tiny preset), so 1e-3 still
-# flags any translation error (the legacy exporter's BART was off by 3.2). Float16 graphs carry
-# fp16 rounding through every layer (~5e-3 on the tiny preset); CLIP's text states reach ~30 in
-# a few dims, where one fp16 step is 0.016, hence the looser text and VAE bounds.
-TOLERANCES: dict[str, tuple[float, float]] = {
-    "text_encoder": (1e-3, 1e-1),
-    "unet": (1e-3, 5e-2),
-    "vae_decoder": (2e-3, 1e-1),
+# Max abs difference allowed between the served engine and the float32 PyTorch module, per graph:
+# (float32, float16 graph, bf16 compute). Outputs are O(1) (layer-normed text states,
+# unit-variance noise, images in [-1, 1]); float32 graphs were seen within ~1e-5 (tiny preset),
+# so 1e-3 still flags any translation error (the legacy exporter's BART was off by 3.2).
+# Float16 graphs carry fp16 rounding through every layer (~5e-3 on the tiny preset); CLIP's text
+# states reach ~30 in a few dims, where one fp16 step is 0.016, hence the looser text and VAE
+# bounds. bf16 keeps 8 mantissa bits to fp16's 11 (8x the rounding step), hence twice the fp16
+# bounds; a bf16 graph must also pass the end-to-end image check (PSNR), which is what matters.
+TOLERANCES: dict[str, tuple[float, float, float]] = {
+    "text_encoder": (1e-3, 1e-1, 2e-1),
+    "unet": (1e-3, 5e-2, 1e-1),
+    "vae_decoder": (2e-3, 1e-1, 2e-1),
 }
 
 
 class UnsupportedPipelineError(ValueError):
     """The checkpoint uses a feature the exported graphs or the runtime loop do not model."""
+
+
+@dataclass(frozen=True)
+class DiffusionSource:
+    """What the served pipeline is made of.
+
+    Attributes:
+        pipeline: Hub id or local directory of a diffusers ``StableDiffusionPipeline``.
+        lora: Hub id or local directory of a LoRA for its UNet/text encoder (e.g. LCM-LoRA,
+            Hyper-SD), fused into the weights before export.
+        lora_scale: Weight of the fused LoRA.
+        tiny_vae: Hub id or local directory of an ``AutoencoderTiny`` (TAESD) whose decoder is
+            exported as ``vae_decoder`` in place of the pipeline's VAE.
+    """
+
+    pipeline: str
+    lora: str | None = None
+    lora_scale: float = 1.0
+    tiny_vae: str | None = None
+
+    def describe(self) -> str:
+        """One line for ``pipeline.json``'s ``source``."""
+        parts = [self.pipeline]
+        if self.lora:
+            parts.append(f"LoRA {self.lora} x{self.lora_scale:g} (fused)")
+        if self.tiny_vae:
+            parts.append(f"decoder AutoencoderTiny {self.tiny_vae}")
+        return " + ".join(parts)
 
 
 class TextEncoderGraph(torch.nn.Module):
@@ -119,35 +158,54 @@ class _Graph:
 
 
 def export_diffusion(
-    source: str | Path,
+    source: str | Path | DiffusionSource,
     repository: Path,
     *,
     fp16: bool = False,
+    engines: Mapping[str, EngineChoice] | None = None,
     fuse_attention: bool = False,
     default_steps: int = 25,
+    default_scheduler: str = DEFAULT_SCHEDULER,
+    default_guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
     progress: bool = True,
 ) -> list[ParityResult]:
     """Export a Stable Diffusion pipeline's graphs and runtime files into ``repository``.
 
     Args:
-        source: Hub id or local directory of a diffusers ``StableDiffusionPipeline``.
+        source: Hub id or local directory of a diffusers ``StableDiffusionPipeline``, or a
+            :class:`DiffusionSource` (with a LoRA to fuse, a tiny VAE decoder).
         repository: The served model repository; writes ``text_encoder/1/model.onnx``,
             ``unet/1/model.onnx``, ``vae_decoder/1/model.onnx`` and ``diffusion/1/{tokenizer/,
             scheduler/scheduler_config.json, pipeline.json}``. Graphs over 2 GB get their
             weights in ``model.onnx.data`` beside them.
         fp16: Store weights and compute in float16 (for GPU serving); inputs and outputs stay
             float32. Parity is then checked against the float32 modules with looser tolerances.
+        engines: Engine and precision per graph (default ONNX Runtime float32); parity runs on
+            them.
         fuse_attention: Give the unet ONNX Runtime's fused attention kernels
-            (:func:`export.onnx_graph.fuse_for_onnxruntime`); for graphs ONNX Runtime serves.
+            (:func:`export.onnx_graph.fuse_for_onnxruntime`) when ONNX Runtime serves it
+            (OpenVINO does not read ``com.microsoft`` ops).
         default_steps: Denoising steps of a request that names none.
+        default_scheduler: Scheduler of a request that names none (few-step models: ``lcm``,
+            ``euler_a_trailing``, ``tcd``).
+        default_guidance_scale: Guidance scale of a request that names none (1: unguided, as
+            few-step models are run).
         progress: Show a progress bar over the graphs.
 
     Returns:
         One parity result per graph (see :func:`check_diffusion_parity`); the caller writes the
         report and calls ``require_parity``.
     """
+    engines = _engines(engines)
+    source = _as_source(source)
     pipeline = load_pipeline(source)
-    spec = _pipeline_spec(pipeline, str(source), fp16=fp16, default_steps=default_steps)
+    if default_scheduler not in SCHEDULERS:
+        raise ValueError(f"default scheduler must be one of {', '.join(sorted(SCHEDULERS))}")
+    spec = dataclasses.replace(
+        _pipeline_spec(pipeline, source.describe(), fp16=fp16, default_steps=default_steps),
+        default_scheduler=default_scheduler,
+        default_guidance_scale=float(default_guidance_scale),
+    )
     runtime_dir = repository / "diffusion" / "1"
     pipeline.tokenizer.save_pretrained(runtime_dir / TOKENIZER_DIR)
     pipeline.scheduler.save_config(runtime_dir / SCHEDULER_DIR)
@@ -167,56 +225,91 @@ def export_diffusion(
             output_names=(graph.output_name,),
             dynamic_shapes=graph.dynamic_shapes,
         )
-        if fuse_attention and graph.name == "unet":
+        if fuse_attention and graph.name == "unet" and engines["unet"].engine == ONNXRUNTIME:
             fuse_for_onnxruntime(_graph_path(repository, graph.name))
-    return check_diffusion_parity(pipeline, repository)
+    return check_diffusion_parity(pipeline, repository, engines)
 
 
-def load_pipeline(source: str | Path) -> StableDiffusionPipeline:
+def load_pipeline(source: str | Path | DiffusionSource) -> StableDiffusionPipeline:
     """Load a float32 pipeline without its safety checker, refusing what export cannot model.
+
+    A LoRA is loaded with diffusers' ``load_lora_weights`` and fused into the weights
+    (``fuse_lora``), so the exported graphs are plain UNet/text-encoder graphs; a tiny VAE
+    replaces the pipeline's VAE before the pipeline is built (its scale factor is the tiny
+    one's).
 
     Raises:
         UnsupportedPipelineError: Not a plain SD 1.x/2.x text-to-image pipeline.
     """
+    source = _as_source(source)
+    components = {}
+    if source.tiny_vae:
+        components["vae"] = AutoencoderTiny.from_pretrained(source.tiny_vae, dtype=torch.float32)
     pipeline = StableDiffusionPipeline.from_pretrained(
-        source,
+        source.pipeline,
         dtype=torch.float32,
         safety_checker=None,
         feature_extractor=None,
         requires_safety_checker=False,
+        **components,
     )
+    if source.lora:
+        pipeline.load_lora_weights(source.lora, adapter_name="export")
+        pipeline.fuse_lora(lora_scale=source.lora_scale, adapter_names=["export"])
+        pipeline.unload_lora_weights()  # the fused weights stay; the adapter layers go
+        log.info("fused LoRA %s (scale %g)", source.lora, source.lora_scale)
     _check_supported(pipeline)
     return pipeline
 
 
+def _as_source(source: str | Path | DiffusionSource) -> DiffusionSource:
+    return source if isinstance(source, DiffusionSource) else DiffusionSource(str(source))
+
+
 def check_diffusion_parity(
-    pipeline: StableDiffusionPipeline, repository: Path
+    pipeline: StableDiffusionPipeline,
+    repository: Path,
+    engines: Mapping[str, EngineChoice] | None = None,
 ) -> list[ParityResult]:
     """Compare the exported graphs in ``repository`` with ``pipeline``'s float32 modules.
 
-    Each graph runs on inputs other than the traced ones (other batch sizes, spatial sizes,
-    token contents and timesteps); tolerances are :data:`TOLERANCES`, picked by the precision
-    recorded in ``pipeline.json``.
+    Each graph runs on the engine it is served with (``engines``, default ONNX Runtime float32)
+    on inputs other than the traced ones (other batch sizes, spatial sizes, token contents and
+    timesteps); tolerances are :data:`TOLERANCES`, picked by the graph precision recorded in
+    ``pipeline.json`` and the engine's compute precision.
     """
+    engines = _engines(engines)
     spec = PipelineSpec.load(repository / "diffusion" / "1" / PIPELINE_FILE)
-    column = 1 if spec.dtype == "float16" else 0
     results = []
     for graph in _graphs(pipeline, spec):
-        result = ParityResult(graph.name, TOLERANCES[graph.name][column])
-        session = create_session(
-            _graph_path(repository, graph.name), intra_op_threads=os.cpu_count() or 1
+        choice = engines[graph.name]
+        column = 1 if spec.dtype == "float16" else 2 if choice.precision == BF16 else 0
+        result = ParityResult(graph.name, TOLERANCES[graph.name][column], engine=str(choice))
+        engine = create_engine(
+            _graph_path(repository, graph.name), choice, threads=os.cpu_count() or 1
         )
         reference = graph.wrap(graph.module).eval()
         for args in graph.parity_args:
             with torch.no_grad():
                 expected = reference(*args).numpy()
             feeds = {name: a.numpy() for name, a in zip(graph.input_names, args, strict=True)}
-            actual = session.run([graph.output_name], feeds)[0]
+            actual = engine.run([graph.output_name], feeds)[0]
             shapes = {name: list(feeds[name].shape) for name in graph.input_names}
             case = result.add(shapes, [expected], [actual])
-            log.info("parity %s %s: max abs diff %.3g", graph.name, shapes, case.max_abs_diff)
+            log.info(
+                "parity %s (%s) %s: max abs diff %.3g",
+                graph.name,
+                choice,
+                shapes,
+                case.max_abs_diff,
+            )
         results.append(result)
     return results
+
+
+def _engines(engines: Mapping[str, EngineChoice] | None) -> dict[str, EngineChoice]:
+    engines = dict(engines or {})
+    return {name: engines.get(name, EngineChoice()) for name in GRAPH_NAMES}
 
 
 def _graph_path(repository: Path, name: str) -> Path:
@@ -237,7 +330,7 @@ def _check_supported(pipeline: StableDiffusionPipeline) -> None:
         )
     if getattr(text_encoder.config, "use_attention_mask", False):
         problems.append("the text encoder needs an attention mask")
-    if getattr(vae.config, "shift_factor", None) is not None:
+    if getattr(vae.config, "shift_factor", None):  # AutoencoderTiny has 0.0: no shift
         problems.append("the VAE has a latent shift factor")
     max_positions = text_encoder.config.max_position_embeddings
     if pipeline.tokenizer.model_max_length > max_positions:

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+from diffusers import (
+    AutoencoderKL,
+    AutoencoderTiny,
+    PNDMScheduler,
+    StableDiffusionPipeline,
+    UNet2DConditionModel,
+)
 from transformers import CLIPTextConfig, CLIPTextModel
 
 from export.korean_tokenizer import train_byte_level_bpe
@@ -181,4 +187,59 @@ def _build(preset: _Preset, dest: Path, seed: int) -> Path:
     )
     pipeline.save_pretrained(dest)
     log.info("saved random diffusion pipeline to %s", dest)
+    return dest
+
+
+def build_lora(pipeline_dir: Path, dest: Path, *, rank: int = 4, seed: int = 0) -> Path:
+    """Save a random LoRA for the UNet of the pipeline in ``pipeline_dir`` to ``dest``.
+
+    Stands in for LCM-LoRA or Hyper-SD (same adapter format: PEFT LoRA on the attention
+    projections, saved with ``save_lora_weights``); its up-projections are random, not zero,
+    so fusing it changes every picture.
+
+    Returns:
+        ``dest``.
+    """
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    pipeline = StableDiffusionPipeline.from_pretrained(pipeline_dir)
+    unet = pipeline.unet
+    unet.add_adapter(
+        LoraConfig(
+            r=rank,
+            lora_alpha=rank,
+            init_lora_weights="gaussian",
+            target_modules=["to_q", "to_k", "to_v", "to_out.0"],
+        )
+    )
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, parameter in unet.named_parameters():
+            if "lora_B" in name:  # PEFT starts B at zero: the LoRA would be a no-op
+                parameter.copy_(0.2 * torch.randn(parameter.shape, generator=generator))
+    StableDiffusionPipeline.save_lora_weights(
+        dest, unet_lora_layers=get_peft_model_state_dict(unet), safe_serialization=True
+    )
+    log.info("saved random LoRA to %s", dest)
+    return dest
+
+
+def build_tiny_autoencoder(dest: Path, seed: int = 0, channels: int = 16) -> Path:
+    """Save a random ``AutoencoderTiny`` (TAESD's architecture, narrower) to ``dest``.
+
+    Four decoder stages keep TAESD's scale factor of 8 and its 4 latent channels.
+
+    Returns:
+        ``dest``.
+    """
+    torch.manual_seed(seed)
+    AutoencoderTiny(
+        encoder_block_out_channels=(channels,) * 4,
+        decoder_block_out_channels=(channels,) * 4,
+        num_encoder_blocks=(1, 1, 1, 1),
+        num_decoder_blocks=(1, 1, 1, 1),
+        latent_channels=4,
+    ).save_pretrained(dest)
+    log.info("saved random AutoencoderTiny to %s", dest)
     return dest

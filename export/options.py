@@ -45,6 +45,16 @@ class ExportOptions:
         fp16: Store graphs in float16 (GPU targets).
         summarizer_quantization: Weights of the CTranslate2 summarizer (``int8`` on CPU;
             ``int8_float16``/``float16`` for GPUs; ``float32``). Float32 is always checked.
+        lora: Hub id or local directory of a LoRA fused into the diffusion pipeline (LCM-LoRA,
+            Hyper-SD).
+        lora_scale: Weight of the fused LoRA.
+        tiny_vae: Hub id or local directory of an ``AutoencoderTiny`` (TAESD) exported as
+            ``vae_decoder`` in place of the pipeline's VAE.
+        scheduler: Default scheduler of the served pipeline (``None``: ``dpmsolver++``).
+        steps: Default denoising steps (``None``: the preset's).
+        guidance_scale: Default guidance scale (``None``: 7.5).
+        engines: Engine and precision per tensor model, e.g. ``{"unet": "openvino/bf16"}``;
+            absent or ``"auto"``: the default for the flavour and this CPU (:mod:`export.engines`).
         tensorrt: Native flavour: TensorRT accelerator for the tensor models.
         seed: Seed of the preset's random weights.
         generation: The summarizer's decoding settings.
@@ -60,6 +70,13 @@ class ExportOptions:
     instances: dict[str, int] = field(default_factory=dict)
     fp16: bool = False
     summarizer_quantization: str = "int8"
+    lora: str | None = None
+    lora_scale: float = 1.0
+    tiny_vae: str | None = None
+    scheduler: str | None = None
+    steps: int | None = None
+    guidance_scale: float | None = None
+    engines: dict[str, str] = field(default_factory=dict)
     tensorrt: bool = False
     seed: int = 0
     generation: GenerationSettings = field(default_factory=GenerationSettings)

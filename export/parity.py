@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from PIL import Image
 
 
 class ParityError(RuntimeError):
@@ -70,6 +71,7 @@ class ParityResult:
     graph: str
     tolerance: float
     cases: list[ParityCase] = field(default_factory=list)
+    engine: str | None = None  # the engine/precision the graph ran on, where there is a choice
 
     @property
     def max_abs_diff(self) -> float:
@@ -126,11 +128,56 @@ class ParityResult:
         """JSON-ready summary."""
         return {
             "graph": self.graph,
+            **({"engine": self.engine} if self.engine else {}),
             "tolerance": self.tolerance,
             "max_abs_diff": self.max_abs_diff,
             "passed": self.passed,
             "cases": [asdict(c) for c in self.cases],
         }
+
+
+def psnr(a: Image.Image, b: Image.Image) -> float:
+    """Peak signal-to-noise ratio of two 8-bit images in dB (``inf`` when identical)."""
+    mse = np.mean((np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) ** 2)
+    return float("inf") if mse == 0 else float(10 * np.log10(255**2 / mse))
+
+
+@dataclass
+class ImageParity:
+    """End-to-end check: images of the served pipeline against a reference pipeline's.
+
+    Attributes:
+        graph: What was checked (``"diffusion image"``).
+        min_psnr_db: The bound every image must reach.
+        engines: The engine/precision of each graph that drew the images.
+        psnr_db: One PSNR per image, against the reference image of the same prompt and seed.
+    """
+
+    graph: str
+    min_psnr_db: float
+    engines: dict[str, str]
+    psnr_db: list[float] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """Whether every image reached the bound (and there was at least one)."""
+        return bool(self.psnr_db) and min(self.psnr_db) >= self.min_psnr_db
+
+    def to_json(self) -> dict[str, object]:
+        """JSON-ready summary (identical images are reported as PSNR ``null``: infinite)."""
+        return {
+            "graph": self.graph,
+            "engines": self.engines,
+            "min_psnr_db": self.min_psnr_db,
+            "psnr_db": [None if np.isinf(p) else p for p in self.psnr_db],
+            "passed": self.passed,
+        }
+
+    def failure(self) -> str:
+        """Why the check failed, for the export error."""
+        if not self.psnr_db:
+            return f"{self.graph}: no image was compared"
+        return f"{self.graph}: PSNR {min(self.psnr_db):.1f} dB < {self.min_psnr_db:g} dB"
 
 
 def write_report(results: Sequence[Check], path: Path) -> None:

@@ -1,31 +1,41 @@
 """``calle export``: checkpoints in, a checked Triton model repository out.
 
 Steps: build the preset's checkpoints unless real ones are given, export the summarizer (to
-CTranslate2) and the diffusion pipeline (to ONNX) with parity checks, assemble the configs and code, check every config
-against its graphs, and record what was exported, with the verdict, in ``export.json`` (written
-last) so that a later run with the same options and code can skip the work. The work happens in
-a new version folder of the output; only an export that passed becomes ``current``
-(:mod:`export.versions`).
+CTranslate2) and the diffusion pipeline (to ONNX or OpenVINO) with parity checks and an
+end-to-end image check, assemble the configs and code, check every config against its graphs,
+and record what was exported, with the verdict, in ``export.json`` (written last) so that a
+later run with the same options and code can skip the work. The work happens in a new version
+folder of the output; only an export that passed becomes ``current`` (:mod:`export.versions`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from tqdm import tqdm
 
 from export.config_check import check_repository
-from export.diffusion import export_diffusion
+from export.diffusion import (
+    DEFAULT_GUIDANCE_SCALE,
+    DEFAULT_SCHEDULER,
+    DiffusionSource,
+    export_diffusion,
+    load_pipeline,
+)
+from export.diffusion_image_check import check_images
+from export.engines import EngineSelectionError, choose_engines
 from export.options import ExportOptions, is_current
 from export.parity import Check, require_parity, write_report
 from export.presets import PRESETS
 from export.repository import SUMMARIZER, Flavour, assemble
 from export.summarizer import export_summarizer
 from export.versions import CURRENT, new_version, switch, write_verdict
+from model_repository.diffusion_pipeline import SCHEDULERS
+from model_repository.tensor_engines import EngineChoice
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +78,19 @@ def run_export(options: ExportOptions, *, progress: bool = True) -> list[Check]:
         The parity and fidelity checks (also written to ``parity_report.json``).
 
     Raises:
-        ExportError: A graph failed parity or a config does not match its graph.
+        ExportError: A graph failed parity, the image check failed, an engine cannot serve,
+            or a config does not match its graph.
     """
     if options.preset not in PRESETS:
         raise ExportError(f"unknown preset '{options.preset}'; choose from {sorted(PRESETS)}")
+    if options.scheduler is not None and options.scheduler not in SCHEDULERS:
+        raise ExportError(
+            f"unknown scheduler '{options.scheduler}'; choose from {', '.join(sorted(SCHEDULERS))}"
+        )
+    try:
+        engines = choose_engines(options.engines, flavour=options.flavour, fp16=options.fp16)
+    except EngineSelectionError as exc:
+        raise ExportError(str(exc)) from exc
     try:
         options.output.mkdir(parents=True, exist_ok=True)
         version = new_version(options.output)
@@ -82,7 +101,7 @@ def run_export(options: ExportOptions, *, progress: bool = True) -> list[Check]:
         ) from exc
     log.info("staging the export in %s", version)
     try:
-        results = _export_into(options, version, progress=progress)
+        results = _export_into(options, version, engines, progress=progress)
     except BaseException as exc:
         write_verdict(version, options.manifest(), error=f"{type(exc).__name__}: {exc}")
         raise
@@ -92,22 +111,31 @@ def run_export(options: ExportOptions, *, progress: bool = True) -> list[Check]:
     return results
 
 
-def _export_into(options: ExportOptions, output: Path, *, progress: bool) -> list[Check]:
+def _export_into(
+    options: ExportOptions,
+    output: Path,
+    engines: Mapping[str, EngineChoice],
+    *,
+    progress: bool,
+) -> list[Check]:
     """The export steps, writing the repository into ``output`` (an empty version folder)."""
     preset = PRESETS[options.preset]
     checkpoints = options.checkpoints or options.output.parent / "checkpoints" / options.preset
     results: list[Check] = []
-    with tqdm(total=5, disable=not progress, unit="step") as bar:
+    with tqdm(total=6, disable=not progress, unit="step") as bar:
         with _stage(bar, "checkpoints"):
             summarizer = (
                 _local_checkpoint(options.summarizer, checkpoints)
                 if options.summarizer
                 else preset.summarizer(checkpoints / "summarizer", seed=options.seed)
             )
-            diffusion = (
+            diffusion = DiffusionSource(
                 _local_checkpoint(options.diffusion, checkpoints)
                 if options.diffusion
-                else preset.diffusion(checkpoints / "diffusion", seed=options.seed)
+                else str(preset.diffusion(checkpoints / "diffusion", seed=options.seed)),
+                lora=options.lora,
+                lora_scale=options.lora_scale,
+                tiny_vae=options.tiny_vae,
             )
         with _stage(bar, "summarizer -> CTranslate2"):
             summarizer_export = export_summarizer(
@@ -122,13 +150,22 @@ def _export_into(options: ExportOptions, output: Path, *, progress: bool) -> lis
                 diffusion,
                 output,
                 fp16=options.fp16,
+                engines=engines,
                 # The portable flavour runs float32 graphs on ONNX Runtime's CPU provider, where
                 # the fused kernels were measured; native graphs may run under TensorRT, which
                 # does not know them.
                 fuse_attention=options.flavour is Flavour.PORTABLE and not options.fp16,
-                default_steps=preset.diffusion_steps,
+                default_steps=options.steps or preset.diffusion_steps,
+                default_scheduler=options.scheduler or DEFAULT_SCHEDULER,
+                default_guidance_scale=(
+                    DEFAULT_GUIDANCE_SCALE
+                    if options.guidance_scale is None
+                    else options.guidance_scale
+                ),
                 progress=False,
             )
+        with _stage(bar, "diffusion image check"):
+            results.append(check_images(load_pipeline(diffusion), output, engines))
         with _stage(bar, "repository"):
             assemble(
                 output,
@@ -136,6 +173,7 @@ def _export_into(options: ExportOptions, output: Path, *, progress: bool) -> lis
                 instances=options.instances,
                 tensorrt=options.tensorrt,
                 parameters={SUMMARIZER: summarizer_export.parameters},
+                engines=engines,
             )
         with _stage(bar, "checks"):
             write_report(results, output / REPORT)

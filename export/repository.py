@@ -20,6 +20,8 @@ from pathlib import Path
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2 as mc
 
+from model_repository.tensor_engines import EngineChoice
+
 SUMMARIZER = "summarizer"
 DIFFUSION = "diffusion"
 CHAT_TO_IMAGE = "chat_to_image"
@@ -51,6 +53,20 @@ def template_root() -> Path:
 def read_config(path: Path) -> mc.ModelConfig:
     """Parse a ``config.pbtxt`` with Triton's own model-config protobuf."""
     return text_format.Parse(path.read_text("utf-8"), mc.ModelConfig())
+
+
+def configured_engines(repository: Path) -> dict[str, EngineChoice]:
+    """The ``engine``/``precision`` parameters of each tensor model's ``config.pbtxt``."""
+    choices = {}
+    for name in TENSOR_MODELS:
+        parameters = read_config(repository / name / "config.pbtxt").parameters
+        choices[name] = EngineChoice(
+            parameters["engine"].string_value if "engine" in parameters else EngineChoice.engine,
+            parameters["precision"].string_value
+            if "precision" in parameters
+            else EngineChoice.precision,
+        )
+    return choices
 
 
 def write_config(config: mc.ModelConfig, path: Path) -> None:
@@ -96,6 +112,9 @@ def render_config(
             group.kind = kind
             # The CPU-core rate limiter (see the templates) has no meaning on a GPU.
             group.ClearField("rate_limiter")
+        if config.name == DIFFUSION:
+            # One unet request per step: the GPU batches its rows (see the template).
+            rendered.parameters["unet_parallel_requests"].string_value = "1"
         if config.name in NATIVE_BATCHING:
             preferred, delay_us = NATIVE_BATCHING[config.name]
             batching = rendered.dynamic_batching
@@ -118,6 +137,7 @@ def assemble(
     instances: Mapping[str, int] | None = None,
     tensorrt: bool = False,
     parameters: Mapping[str, Mapping[str, str]] | None = None,
+    engines: Mapping[str, EngineChoice] | None = None,
 ) -> list[Path]:
     """Write every model's config, code and warmup data into ``repository``.
 
@@ -131,9 +151,12 @@ def assemble(
         tensorrt: Native flavour only: TensorRT accelerator for the tensor models.
         parameters: Config parameters per model name, set over the template's (what an
             exporter measured, e.g. the summarizer's source budget and tokenizer hash).
+        engines: Portable flavour: engine and precision per tensor model, written as the
+            config parameters ``engine`` and ``precision`` that the Python-backend model reads.
     """
     instances = dict(instances or {})
     parameters = dict(parameters or {})
+    engines = dict(engines or {})
     unknown = set(instances) - set(MODELS)
     if unknown:
         raise ValueError(f"unknown model(s) in instance counts: {sorted(unknown)}")
@@ -160,6 +183,9 @@ def assemble(
         )
         for key, value in parameters.get(name, {}).items():
             config.parameters[key].string_value = value
+        if name in engines and flavour is Flavour.PORTABLE:
+            config.parameters["engine"].string_value = engines[name].engine
+            config.parameters["precision"].string_value = engines[name].precision
         write_config(config, target / "config.pbtxt")
         folders.append(target)
     return folders

@@ -24,7 +24,7 @@ from loadtest.thresholds import Thresholds
 
 logger = logging.getLogger(__name__)
 
-SYSTEM_CHOICES = ("reference", "baseline", "ours")
+SYSTEM_CHOICES = ("reference", "peer", "baseline", "ours")
 
 
 def _stamp() -> str:
@@ -153,6 +153,22 @@ def register(subparsers: Any) -> None:
     )
     benchmark.add_argument("--torch-threads", type=int, help="the baseline's torch threads")
     benchmark.add_argument(
+        "--open-loop-rates",
+        type=float,
+        nargs="+",
+        default=[],
+        help="also offer Poisson arrivals at these rates (requests/min) to baseline and ours",
+    )
+    benchmark.add_argument(
+        "--open-loop-time", type=_seconds, default=180, help="arrival window per rate (180s)"
+    )
+    benchmark.add_argument(
+        "--tts-objective", type=float, default=10.0, help="open-loop goodput: summary within (s)"
+    )
+    benchmark.add_argument(
+        "--tti-objective", type=float, default=60.0, help="open-loop goodput: picture within (s)"
+    )
+    benchmark.add_argument(
         "--systems",
         nargs="+",
         choices=SYSTEM_CHOICES,
@@ -203,6 +219,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
     ``benchmark.png`` and every point's Locust reports into the output folder.
     """
     from export.pipeline import ExportError
+    from loadtest.benchmark.open_loop import Objectives
     from loadtest.benchmark.report import format_table, write_chart
     from loadtest.benchmark.runner import BenchmarkOptions, run_benchmark
     from loadtest.benchmark.servers import ServerError
@@ -224,6 +241,9 @@ def run_benchmark(args: argparse.Namespace) -> int:
         instances=args.instances,
         torch_threads=args.torch_threads,
         systems=tuple(args.systems),
+        open_loop_rates=tuple(args.open_loop_rates),
+        open_loop_seconds=args.open_loop_time,
+        objectives=Objectives(args.tts_objective, args.tti_objective),
     )
     try:
         report = run_benchmark(options)

@@ -23,7 +23,14 @@ from typing import Any
 
 import numpy as np
 import torch
-from diffusers import DDIMScheduler, DPMSolverMultistepScheduler, EulerDiscreteScheduler
+from diffusers import (
+    DDIMScheduler,
+    DPMSolverMultistepScheduler,
+    EulerAncestralDiscreteScheduler,
+    EulerDiscreteScheduler,
+    LCMScheduler,
+    TCDScheduler,
+)
 from diffusers.image_processor import VaeImageProcessor
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from diffusers.utils.torch_utils import randn_tensor
@@ -55,6 +62,13 @@ SCHEDULERS: dict[str, Callable[[dict[str, Any]], SchedulerMixin]] = {
     ),
     "euler": EulerDiscreteScheduler.from_config,
     "ddim": DDIMScheduler.from_config,
+    # Few-step samplers (1-8 steps): LCM / LCM-LoRA, SD-Turbo's Euler ancestral with trailing
+    # timesteps (so that one step starts from pure noise at t=999), Hyper-SD's TCD.
+    "lcm": LCMScheduler.from_config,
+    "euler_a_trailing": lambda config: EulerAncestralDiscreteScheduler.from_config(
+        config, timestep_spacing="trailing"
+    ),
+    "tcd": TCDScheduler.from_config,
 }
 
 EncodeText = Callable[[np.ndarray], np.ndarray]

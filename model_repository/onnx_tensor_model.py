@@ -2,9 +2,11 @@
 
 The NGC container serves these graphs with its native onnxruntime backend; the Triton build that
 runs on our CPU machines has only the Python backend, so this model does the same job there:
-it opens ``model.onnx`` from its version folder and reads tensor names and dtypes from the model
+it opens ``model.onnx`` from its version folder with the engine and precision export chose
+(config parameters ``engine`` and ``precision``: ONNX Runtime or OpenVINO, see
+:mod:`model_repository.tensor_engines`) and reads tensor names and dtypes from the model
 config. Triton's dynamic batcher hands ``execute`` several requests at once; they are
-concatenated along the batch dimension and run as one ONNX Runtime call, which is what makes
+concatenated along the batch dimension and run as one engine call, which is what makes
 batching pay, then split back into exactly one response per request.
 """
 
@@ -19,7 +21,7 @@ from typing import Any
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
-from model_repository.onnx_session import create_session
+from model_repository.tensor_engines import EngineChoice, create_engine
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +57,14 @@ class TensorSpec:
 
 
 class TritonPythonModel:
-    """Runs ``<version>/model.onnx`` with ONNX Runtime on batches of requests."""
+    """Runs ``<version>/model.onnx`` with ONNX Runtime or OpenVINO on batches of requests."""
 
     def initialize(self, args: dict[str, str]) -> None:
-        """Open the session and read the tensor specs from the model config.
+        """Open the graph and read the tensor specs from the model config.
 
-        The optional config parameter ``intra_op_threads`` sets ONNX Runtime's threads per
-        instance (else ``CALLE_ORT_THREADS`` or 1: several instances share the cores).
+        Optional config parameters: ``engine`` (``onnxruntime``, the default, or ``openvino``),
+        ``precision`` (``f32``, the default, or ``bf16``) and ``intra_op_threads``, the engine's
+        threads per instance (else ``CALLE_ORT_THREADS`` or 1: several instances share the cores).
         """
         config = json.loads(args["model_config"])
         self.name = config["name"]
@@ -69,14 +72,23 @@ class TritonPythonModel:
             raise ValueError(f"{self.name}: needs max_batch_size > 0 to batch requests")
         self.inputs = [TensorSpec.from_config(entry) for entry in config["input"]]
         self.outputs = [TensorSpec.from_config(entry) for entry in config["output"]]
-        threads = config.get("parameters", {}).get("intra_op_threads", {}).get("string_value")
+        parameters = {
+            key: value.get("string_value", "")
+            for key, value in config.get("parameters", {}).items()
+        }
+        threads = parameters.get("intra_op_threads")
+        choice = EngineChoice(
+            parameters.get("engine") or EngineChoice.engine,
+            parameters.get("precision") or EngineChoice.precision,
+        )
         path = Path(args["model_repository"]) / args["model_version"] / GRAPH_FILENAME
-        self.session = create_session(
+        self.engine = create_engine(
             path,
-            intra_op_threads=int(threads) if threads else None,
+            choice,
+            threads=int(threads) if threads else None,
             use_gpu=args.get("model_instance_kind") == "GPU",
         )
-        log.info("%s: serving %s", self.name, path)
+        log.info("%s: serving %s with %s", self.name, path, choice)
 
     def execute(self, requests: list[Any]) -> list[Any]:
         """Run all requests with the same per-row shapes as one batch; one response each."""
@@ -117,8 +129,8 @@ class TritonPythonModel:
                 spec.name: np.concatenate([feeds[spec.name] for _, feeds in members])
                 for spec in self.inputs
             }
-            outputs = self.session.run([spec.name for spec in self.outputs], feeds)
-        except Exception as exc:  # ONNX Runtime raises its own types; every request must answer
+            outputs = self.engine.run([spec.name for spec in self.outputs], feeds)
+        except Exception as exc:  # engines raise their own types; every request must answer
             log.exception("%s: batch of %d requests failed", self.name, len(members))
             for index in indices:
                 responses[index] = _error(f"{self.name}: {exc}", pb_utils.TritonError.INTERNAL)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtest.benchmark.cpu import CpuUsage
+from loadtest.benchmark.open_loop import OpenLoopPoint
 from loadtest.benchmark.samples import Latency
 from loadtest.benchmark.summary_targets import summary_targets
 from loadtest.benchmark.triton_metrics import ModelActivity
@@ -26,6 +27,7 @@ BREAKDOWN_MODELS = ("summarizer", "diffusion", "text_encoder", "unet", "vae_deco
 THROUGHPUT_TARGET = 2.0  # ours / baseline requests per minute at the most users, at least
 SUMMARY_GROWTH_TARGET = 3.0  # our p95 time-to-summary at the most users / at 1 user, at most
 OVERHEAD_TARGET = 1.15  # our p50 time-to-image at 1 user / in-process ONNX Runtime, at most
+PEER_THROUGHPUT_TARGET = 1.2  # ours / best single-process peer pictures per minute, at least
 
 
 @dataclass(frozen=True)
@@ -67,11 +69,27 @@ class Point:
 
 @dataclass(frozen=True)
 class Reference:
-    """The same ONNX graphs called in-process, one request at a time (no gateway, no Triton)."""
+    """The same ONNX graphs called in-process, one request at a time (no gateway, no Triton).
+
+    Attributes:
+        requests: Requests measured.
+        time_to_summary: Per request.
+        time_to_image: Per request.
+        seconds: Wall time of the measured requests, back to back.
+        threads: Engine threads per graph (1: as one Triton instance; all cores: the best
+            single-process peer).
+    """
 
     requests: int
     time_to_summary: Latency
     time_to_image: Latency
+    seconds: float | None = None
+    threads: int | None = None
+
+    @property
+    def requests_per_minute(self) -> float | None:
+        """Pictures per minute, one request at a time."""
+        return 60.0 * self.requests / self.seconds if self.seconds else None
 
 
 @dataclass(frozen=True)
@@ -114,11 +132,16 @@ class BenchmarkReport:
         settings: How it was run (preset, durations, seeds, threads, machine).
         points: Every system at every user count.
         reference: The in-process ONNX Runtime reference, if measured.
+        peer: The best single-process peer (the same graphs and engines, one process using
+            every core, one request at a time), if measured.
+        open_loop: Poisson-arrival points with their goodput, if measured.
     """
 
     settings: dict[str, Any]
     points: list[Point] = field(default_factory=list)
     reference: Reference | None = None
+    peer: Reference | None = None
+    open_loop: list[OpenLoopPoint] = field(default_factory=list)
 
     def point(self, system: str, users: int) -> Point | None:
         """The point of ``system`` at ``users``, if measured."""
@@ -195,6 +218,24 @@ class BenchmarkReport:
                 at_least=False,
                 detail=f"{_num(ours_tti)} vs {_num(ref_tti)} s",
             ),
+            *self.peer_targets(),
+        ]
+
+    def peer_targets(self) -> list[Target]:
+        """Ours against the best single-process peer: throughput at the most users."""
+        if self.peer is None or not self.user_counts:
+            return []
+        most = self.user_counts[-1]
+        ours = self.point(OURS, most)
+        ours_rpm = None if ours is None else ours.requests_per_minute
+        return [
+            Target(
+                f"throughput at {most} users, ours / best single-process peer",
+                _ratio(ours_rpm, self.peer.requests_per_minute),
+                PEER_THROUGHPUT_TARGET,
+                at_least=True,
+                detail=f"{_num(ours_rpm)} vs {_num(self.peer.requests_per_minute)} pictures/min",
+            )
         ]
 
     def to_json(self) -> dict[str, Any]:
@@ -217,6 +258,8 @@ class BenchmarkReport:
                 for point in self.points
             ],
             "reference": None if self.reference is None else dataclasses.asdict(self.reference),
+            "peer": None if self.peer is None else dataclasses.asdict(self.peer),
+            "open_loop": [dataclasses.asdict(point) for point in self.open_loop],
             "ratios": {str(users): self.ratios(users) for users in self.user_counts},
             "targets": [
                 {**dataclasses.asdict(target), "met": target.met} for target in self.targets()
@@ -308,6 +351,15 @@ def format_table(report: BenchmarkReport) -> str:
             f"TTS p50 {_num(ref.time_to_summary.p50_s)} s, p95 {_num(ref.time_to_summary.p95_s)} s;"
             f" TTI p50 {_num(ref.time_to_image.p50_s)} s, p95 {_num(ref.time_to_image.p95_s)} s",
         ]
+    if report.peer is not None:
+        peer = report.peer
+        lines.append(
+            f"best single-process peer ({peer.threads} threads), one request at a time, "
+            f"{peer.requests} requests: {_num(peer.requests_per_minute)} pictures/min; "
+            f"TTS p50 {_num(peer.time_to_summary.p50_s)} s; "
+            f"TTI p50 {_num(peer.time_to_image.p50_s)} s, p95 {_num(peer.time_to_image.p95_s)} s"
+        )
+    lines += format_open_loop(report.open_loop)
     lines += ["", *format_breakdown(report), "", "targets:"]
     for target in report.targets():
         verdict = {True: "met", False: "MISSED", None: "not measured"}[target.met]
@@ -317,6 +369,26 @@ def format_table(report: BenchmarkReport) -> str:
             f"{verdict} [{target.detail}]"
         )
     return "\n".join(lines)
+
+
+def format_open_loop(points: list[OpenLoopPoint]) -> list[str]:
+    """One line per open-loop point: offered, completed, goodput, latency."""
+    if not points:
+        return []
+    objectives = points[0].objectives
+    lines = [
+        "",
+        f"open loop (Poisson arrivals; goodput: summary <= {objectives.time_to_summary_s:g} s "
+        f"and picture <= {objectives.time_to_image_s:g} s):",
+    ]
+    for p in points:
+        lines.append(
+            f"  {p.rate_per_minute:>6g}/min {p.system:<9} offered {p.offered:>3}, completed "
+            f"{p.completed:>3}, goodput {p.goodput_per_minute:.2f}/min; TTS p95 "
+            f"{_num(p.time_to_summary.p95_s)} s, TTI p50 {_num(p.time_to_image.p50_s)} s, "
+            f"p95 {_num(p.time_to_image.p95_s)} s"
+        )
+    return lines
 
 
 def format_breakdown(report: BenchmarkReport) -> list[str]:
@@ -359,6 +431,7 @@ def write_chart(report: BenchmarkReport, path: Path) -> None:
             xs = [u for u, p in points if p is not None and value(p) is not None]
             ys = [value(p) for _, p in points if p is not None and value(p) is not None]
             axis.plot(xs, ys, marker, label=system)
+        _plot_single_process(axis, report, title)
         axis.set_xscale("log", base=2)
         axis.set_xticks(counts, [str(c) for c in counts])
         axis.set_xlabel("concurrent users")
@@ -371,3 +444,18 @@ def write_chart(report: BenchmarkReport, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100)
     plt.close(figure)
+
+
+def _plot_single_process(axis: Any, report: BenchmarkReport, title: str) -> None:
+    """The in-process systems' throughput as flat lines: one request at a time, any users.
+
+    Their latency under N users would be queueing only, so it is not drawn.
+    """
+    if title != "pictures per minute":
+        return
+    for name, system, style in (
+        ("in-process reference", report.reference, ":"),
+        ("best single-process peer", report.peer, "-."),
+    ):
+        if system is not None and system.requests_per_minute is not None:
+            axis.axhline(system.requests_per_minute, linestyle=style, color="gray", label=name)

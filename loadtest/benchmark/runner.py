@@ -14,8 +14,8 @@ import logging
 import os
 import platform
 import time
-from collections.abc import Mapping
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +25,7 @@ import httpx
 from export.pipeline import ExportOptions, is_current, run_export
 from loadtest.benchmark.cpu import CpuMeter
 from loadtest.benchmark.gateway_stages import mean_stage_seconds, scrape_stages
+from loadtest.benchmark.open_loop import DEFAULT_OBJECTIVES, Objectives, run_open_loop
 from loadtest.benchmark.reference import measure_reference
 from loadtest.benchmark.report import BASELINE, OURS, BenchmarkReport, Point
 from loadtest.benchmark.samples import Latency, failures, read_samples
@@ -37,10 +38,12 @@ from loadtest.headless import LoadTestRun, run_locust
 logger = logging.getLogger(__name__)
 
 REFERENCE = "reference"
-SYSTEMS = (REFERENCE, BASELINE, OURS)
+PEER = "peer"  # the best single-process peer: the same graphs and engines on every core
+SYSTEMS = (REFERENCE, PEER, BASELINE, OURS)
 SCENARIO = "chat_images"
 # Warm-up chats come from a user number no load-test user has, so measured chats stay the same.
 WARMUP_USER = 999_999
+OPEN_LOOP_USER = 500_000
 WARMUP_TIMEOUT_S = 900.0
 
 
@@ -60,8 +63,12 @@ class BenchmarkOptions:
         checkpoints: The PyTorch checkpoints of ``repository`` (``summarizer/``, ``diffusion/``).
         instances: Triton instance counts to export with (e.g. ``{"unet": 1}``).
         torch_threads: The baseline's torch threads (default: torch's own choice).
-        systems: Which of reference, baseline and ours to measure.
+        systems: Which of reference, peer, baseline and ours to measure.
         workdir: Where presets are exported.
+        open_loop_rates: Poisson arrival rates (per minute) offered to the baseline and ours
+            after the closed-loop points; none: no open-loop points.
+        open_loop_seconds: Arrival window of each open-loop point.
+        objectives: Time-to-summary and time-to-image objectives for open-loop goodput.
     """
 
     output_dir: Path
@@ -79,6 +86,9 @@ class BenchmarkOptions:
     torch_threads: int | None = None
     systems: tuple[str, ...] = SYSTEMS
     workdir: Path = Path("build/loadtest")
+    open_loop_rates: tuple[float, ...] = ()
+    open_loop_seconds: int = 180
+    objectives: Objectives = DEFAULT_OBJECTIVES
 
     def seconds_for(self, users: int) -> int:
         """The run length of a point with ``users`` users."""
@@ -113,6 +123,22 @@ def warm_up(url: str, chats: list[GeneratedChat]) -> None:
     with httpx.Client(base_url=url, timeout=WARMUP_TIMEOUT_S) as client:
         for chat in chats:
             client.post("/v1/chat-images", json=chat.chat_image_body()).raise_for_status()
+
+
+@contextmanager
+def warm_baseline(
+    options: BenchmarkOptions,
+    served: tuple[Path, Path],
+    log_path: Path,
+    warmup: list[GeneratedChat],
+) -> Iterator[Endpoint]:
+    """A fresh baseline process on ``served`` (repository, checkpoints), warmed up."""
+    repository, checkpoints = served
+    with baseline_server(
+        checkpoints, repository, log_path, torch_threads=options.torch_threads
+    ) as baseline:
+        warm_up(baseline.url, warmup)
+        yield baseline
 
 
 def run_point(system: str, endpoint: Endpoint, users: int, options: BenchmarkOptions) -> Point:
@@ -216,6 +242,16 @@ def run_benchmark(options: BenchmarkOptions) -> BenchmarkReport:
             warmup=warmup,
         )
         save()
+    if PEER in options.systems:
+        logger.info("best single-process peer (%d threads), 1 user", os.cpu_count() or 1)
+        report.peer = measure_reference(
+            repository,
+            generator.chats(0),
+            run_seconds=options.single_user_run_seconds,
+            warmup=warmup,
+            threads=os.cpu_count() or 1,
+        )
+        save()
     logs = options.output_dir / "logs"
     with ExitStack() as stack:
         ours = None
@@ -224,19 +260,70 @@ def run_benchmark(options: BenchmarkOptions) -> BenchmarkReport:
             warm_up(ours.url, warmup)
         for users in options.users:
             if BASELINE in options.systems:
-                with baseline_server(
-                    checkpoints,
-                    repository,
-                    logs / f"baseline-u{users}.log",
-                    torch_threads=options.torch_threads,
+                with warm_baseline(
+                    options, (repository, checkpoints), logs / f"baseline-u{users}.log", warmup
                 ) as baseline:
-                    warm_up(baseline.url, warmup)
                     report.points.append(run_point(BASELINE, baseline, users, options))
                 save()
             if ours is not None and ours.metrics_url is not None:
                 report.points.append(run_point(OURS, ours, users, options))
                 save()
-                last = users == options.users[-1]
+                last = users == options.users[-1] and not options.open_loop_rates
                 if not last and not wait_until_idle(ours.metrics_url):
                     logger.warning("Triton still busy after the %d-user point", users)
+        run_open_loop_points(
+            options,
+            report,
+            chats=generator,
+            ours=ours,
+            servers=(repository, checkpoints, logs),
+            warmup=warmup,
+            save=save,
+        )
     return report
+
+
+def run_open_loop_points(
+    options: BenchmarkOptions,
+    report: BenchmarkReport,
+    *,
+    chats: ChatGenerator,
+    ours: Endpoint | None,
+    servers: tuple[Path, Path, Path],
+    warmup: list[GeneratedChat],
+    save: Callable[[], None],
+) -> None:
+    """Each open-loop rate on the baseline (a fresh process) and then on ours.
+
+    Args:
+        options: The run's options (rates, window, objectives).
+        report: Gets one :class:`OpenLoopPoint` per system and rate.
+        chats: The chat generator.
+        ours: Our running stack, if measured.
+        servers: The repository, its checkpoints and the log folder (for the baseline).
+        warmup: Chats the fresh baseline gets first.
+        save: Writes the results so far.
+    """
+    repository, checkpoints, logs = servers
+    for index, rate in enumerate(options.open_loop_rates):
+        # Chats from a user number of their own per rate, the same for both systems.
+        user = OPEN_LOOP_USER + index
+        common = {
+            "rate_per_minute": rate,
+            "seconds": options.open_loop_seconds,
+            "objectives": options.objectives,
+            "seed": options.chat_seed + index,
+        }
+        if BASELINE in options.systems:
+            with warm_baseline(
+                options, (repository, checkpoints), logs / f"baseline-open-{rate:g}.log", warmup
+            ) as baseline:
+                report.open_loop.append(
+                    run_open_loop(BASELINE, baseline.url, chats.chats(user), **common)
+                )
+            save()
+        if ours is not None:
+            report.open_loop.append(run_open_loop(OURS, ours.url, chats.chats(user), **common))
+            save()
+            if ours.metrics_url is not None and not wait_until_idle(ours.metrics_url):
+                logger.warning("Triton still busy after the open-loop point at %g/min", rate)

@@ -20,11 +20,33 @@ from export.diffusion import (
     export_diffusion,
     load_pipeline,
 )
+from export.diffusion_image_check import MIN_PSNR_DB, check_images
 from export.onnx_graph import graph_io
-from export.parity import ParityError, require_parity
+from export.parity import ParityError, ParityResult, require_parity
+from export.repository import configured_engines
 from model_repository.diffusion_pipeline import PipelineSpec
+from model_repository.tensor_engines import EngineChoice, cpu_has_bf16
 
 GRAPHS = ("text_encoder", "unet", "vae_decoder")
+OPENVINO_F32 = dict.fromkeys(GRAPHS, EngineChoice("openvino", "f32"))
+OPENVINO_BF16 = dict.fromkeys(GRAPHS, EngineChoice("openvino", "bf16"))
+
+
+def _unet_ops(repository: Path) -> set[str]:
+    path = repository / "unet" / "1" / "model.onnx"
+    return {node.op_type for node in onnx.load(str(path), load_external_data=False).graph.node}
+
+
+@pytest.fixture(scope="module")
+def openvino_export(
+    diffusion_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, list[ParityResult]]:
+    """The tiny pipeline exported for OpenVINO float32, asking for the ORT fusion anyway."""
+    output = tmp_path_factory.mktemp("openvino")
+    results = export_diffusion(
+        diffusion_checkpoint, output, engines=OPENVINO_F32, fuse_attention=True, progress=False
+    )
+    return output, results
 
 
 def test_writes_graphs_and_runtime_files(diffusion_checkpoint: Path, tiny_repository: Path) -> None:
@@ -70,6 +92,8 @@ def test_only_the_portable_unet_gets_fused_attention(tiny_repository: Path) -> N
         path = tiny_repository / name / "1" / "model.onnx"
         return {node.op_type for node in onnx.load(str(path), load_external_data=False).graph.node}
 
+    if configured_engines(tiny_repository)["unet"].engine != "onnxruntime":
+        pytest.skip("the unet is served by OpenVINO on this CPU (bf16): never fused")
     assert "MultiHeadAttention" in ops("unet")
     assert "MultiHeadAttention" not in ops("text_encoder") | ops("vae_decoder")
 
@@ -78,16 +102,73 @@ def test_graphs_match_pytorch_on_untraced_shapes(
     diffusion_checkpoint: Path, tiny_repository: Path
 ) -> None:
     pipeline = load_pipeline(diffusion_checkpoint)
-    results = check_diffusion_parity(pipeline, tiny_repository)
+    results = check_diffusion_parity(pipeline, tiny_repository, configured_engines(tiny_repository))
     require_parity(results)
     assert [r.graph for r in results] == list(GRAPHS)
     for result in results:
-        assert result.tolerance == TOLERANCES[result.graph][0]
+        engine = configured_engines(tiny_repository)[result.graph]
+        assert result.tolerance == TOLERANCES[result.graph][2 if engine.precision == "bf16" else 0]
         assert len(result.cases) >= 2
         batches = {next(iter(case.shapes.values()))[0] for case in result.cases}
         assert {1, 3} <= batches  # traced with batch 2
     unet_shapes = [case.shapes["sample"][2:] for case in results[1].cases]
     assert unet_shapes == [[8, 8], [4, 6]]  # traced at 8x8
+
+
+def test_openvino_graphs_are_unfused_and_checked_on_openvino(
+    openvino_export: tuple[Path, list[ParityResult]],
+) -> None:
+    repository, results = openvino_export
+    require_parity(results)
+    assert [(r.graph, r.engine) for r in results] == [(g, "openvino/f32") for g in GRAPHS]
+    assert [r.tolerance for r in results] == [TOLERANCES[g][0] for g in GRAPHS]
+    assert all(r.max_abs_diff < 1e-4 for r in results)
+    # OpenVINO does not read com.microsoft ops: the fusion is skipped for it.
+    assert not any(op in _unet_ops(repository) for op in ("MultiHeadAttention", "Attention"))
+
+
+@pytest.mark.parametrize("engine", ["onnxruntime", "openvino"])
+def test_served_images_match_diffusers_float32(
+    engine: str,
+    diffusion_checkpoint: Path,
+    tiny_repository: Path,
+    openvino_export: tuple[Path, list[ParityResult]],
+) -> None:
+    pipeline = load_pipeline(diffusion_checkpoint)
+    if engine == "openvino":
+        repository, engines = openvino_export[0], OPENVINO_F32
+    else:
+        repository, engines = tiny_repository, configured_engines(tiny_repository)
+    result = check_images(pipeline, repository, engines)
+    assert result.passed, result.failure()
+    assert len(result.psnr_db) == 2
+    assert min(result.psnr_db) >= 60  # float32 engines: the same picture up to rounding
+
+
+@pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no native bf16 (OpenVINO refuses)")
+def test_bf16_passes_its_tolerances_and_the_image_check(
+    diffusion_checkpoint: Path, tmp_path: Path
+) -> None:
+    results = export_diffusion(
+        diffusion_checkpoint, tmp_path, engines=OPENVINO_BF16, progress=False
+    )
+    require_parity(results)
+    assert [r.tolerance for r in results] == [TOLERANCES[g][2] for g in GRAPHS]
+    assert any(r.max_abs_diff > 1e-5 for r in results)  # really computed in bf16
+    image = check_images(load_pipeline(diffusion_checkpoint), tmp_path, OPENVINO_BF16)
+    assert image.passed, image.failure()
+
+
+def test_the_image_check_fails_a_drifted_pipeline(
+    diffusion_checkpoint: Path, tiny_repository: Path
+) -> None:
+    pipeline = load_pipeline(diffusion_checkpoint)
+    with torch.no_grad():  # pictures 0.05 brighter than the exported graphs draw them
+        pipeline.vae.decoder.conv_out.bias.add_(0.1)
+    result = check_images(pipeline, tiny_repository, configured_engines(tiny_repository))
+    assert not result.passed
+    assert "diffusion image: PSNR" in result.failure()
+    assert f"< {MIN_PSNR_DB:g} dB" in result.failure()
 
 
 def test_a_graph_that_drifts_from_pytorch_fails_parity(
@@ -96,7 +177,7 @@ def test_a_graph_that_drifts_from_pytorch_fails_parity(
     pipeline = load_pipeline(diffusion_checkpoint)
     with torch.no_grad():  # the exported graph no longer matches this module
         pipeline.vae.decoder.conv_out.bias.add_(0.01)
-    results = check_diffusion_parity(pipeline, tiny_repository)
+    results = check_diffusion_parity(pipeline, tiny_repository, configured_engines(tiny_repository))
     assert [r.passed for r in results] == [True, True, False]
     with pytest.raises(ParityError, match=r"vae_decoder: max abs diff 0\.01 > tolerance 0\.002 x"):
         require_parity(results)
@@ -112,7 +193,7 @@ def test_graphs_with_external_weights_still_load(
         onnx_ir.save(onnx_ir.load(path), path, external_data="model.onnx.data")
         assert (path.parent / "model.onnx.data").stat().st_size > 0
     pipeline = load_pipeline(diffusion_checkpoint)
-    require_parity(check_diffusion_parity(pipeline, repository))
+    require_parity(check_diffusion_parity(pipeline, repository, configured_engines(repository)))
 
 
 def test_refuses_what_the_graphs_cannot_model(

@@ -18,9 +18,11 @@ from export.repository import (
     TENSOR_MODELS,
     Flavour,
     assemble,
+    configured_engines,
     read_config,
     write_config,
 )
+from model_repository.tensor_engines import EngineChoice
 
 
 @pytest.fixture
@@ -53,6 +55,27 @@ def test_portable_compute_models_share_the_cpu_cores(tiny_repository: Path) -> N
     parameters = {k: v.string_value for k, v in summarizer.parameters.items()}
     assert parameters["max_source_tokens"] == "512"
     assert len(parameters["tokenizer_sha256"]) == 64
+
+
+def test_engines_are_written_into_the_portable_configs(repository_copy: Path) -> None:
+    engines = {"unet": EngineChoice("openvino", "bf16"), "text_encoder": EngineChoice()}
+    assemble(repository_copy, engines=engines)
+    assert configured_engines(repository_copy) == {**engines, "vae_decoder": EngineChoice()}
+    unet = read_config(repository_copy / "unet" / "config.pbtxt")
+    assert unet.parameters["engine"].string_value == "openvino"
+    assert unet.parameters["precision"].string_value == "bf16"
+    assemble(repository_copy, flavour=Flavour.NATIVE, engines=engines)
+    assert "engine" not in read_config(repository_copy / "unet" / "config.pbtxt").parameters
+
+
+def test_guided_rows_go_to_the_unet_in_parallel_on_cpu_only(repository_copy: Path) -> None:
+    def parallel() -> str:
+        config = read_config(repository_copy / "diffusion" / "config.pbtxt")
+        return config.parameters["unet_parallel_requests"].string_value
+
+    assert parallel() == "2"  # the portable export: two unet instances, two cores
+    assemble(repository_copy, flavour=Flavour.NATIVE)
+    assert parallel() == "1"
 
 
 def test_native_flavour_uses_onnxruntime_on_gpus(repository_copy: Path) -> None:
@@ -127,6 +150,7 @@ def test_report_and_manifest(
     assert {g["graph"] for g in report["graphs"]} >= {
         "summarizer/ctranslate2-float32",
         "summarizer/ctranslate2-int8",
+        "diffusion image",
     }
     checkpoints = {"summarizer": str(summarizer_checkpoint), "diffusion": str(diffusion_checkpoint)}
     assert is_current(ExportOptions(output=tiny_repository, **checkpoints))

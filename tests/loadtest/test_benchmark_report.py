@@ -222,3 +222,20 @@ def test_table_json_and_chart(report, tmp_path):
     chart = tmp_path / "chart.png"
     write_chart(report, chart)
     assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_best_single_process_peer(report, tmp_path):
+    assert report.peer_targets() == []  # not measured
+    report.peer = Reference(
+        4, Latency(4, 2.0, 2.5), Latency(4, 14.0, 16.0), seconds=60.0, threads=2
+    )
+    assert report.peer.requests_per_minute == pytest.approx(4.0)
+    (target,) = report.peer_targets()
+    assert target.value == pytest.approx(15.0 / 4.0)
+    assert target.met is True
+    assert report.targets()[-1] == target
+    table = format_table(report)
+    assert "best single-process peer (2 threads), one request at a time, 4 requests: 4.00" in table
+    assert "ours / best single-process peer: x3.75 (target >= 1.2) met" in table
+    assert json.loads(json.dumps(report.to_json()))["peer"]["threads"] == 2
+    write_chart(report, tmp_path / "chart.png")

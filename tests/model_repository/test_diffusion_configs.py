@@ -68,7 +68,10 @@ def test_diffusion_config() -> None:
     }
     outputs = {t.name: (t.data_type, list(t.dims)) for t in config.output}
     assert outputs == {"image": (mc.TYPE_STRING, [1]), "seed": (mc.TYPE_INT64, [1])}
-    models = {key: value.string_value for key, value in config.parameters.items()}
+    parameters = {key: value.string_value for key, value in config.parameters.items()}
+    # A lone guided step's two rows go to both unet instances.
+    assert parameters.pop("unet_parallel_requests") == "2"
+    models = parameters
     assert models == {
         "text_encoder_model": "text_encoder",
         "unet_model": "unet",

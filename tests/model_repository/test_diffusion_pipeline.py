@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from diffusers import StableDiffusionPipeline
 from PIL import Image
 
+from export.parity import psnr
 from model_repository.diffusion_pipeline import (
     SCHEDULERS,
     DiffusionRunner,
@@ -35,15 +35,16 @@ def diffusers_pipeline(diffusion_checkpoint: Path) -> StableDiffusionPipeline:
     return pipeline
 
 
-def psnr(a: Image.Image, b: Image.Image) -> float:
-    mse = np.mean((np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) ** 2)
-    return float("inf") if mse == 0 else float(10 * np.log10(255**2 / mse))
+_CHECKPOINT_SCHEDULER_CONFIGS: dict[int, dict] = {}
 
 
 def reference(
     pipeline: StableDiffusionPipeline, scheduler: str, prompt: str, seed: int, **kwargs
 ) -> Image.Image:
-    pipeline.scheduler = make_scheduler(scheduler, dict(pipeline.scheduler.config))
+    # Every call starts from the checkpoint's own scheduler config (kept on first use), so one
+    # test's scheduler options (trailing timesteps) never leak into the next.
+    config = _CHECKPOINT_SCHEDULER_CONFIGS.setdefault(id(pipeline), dict(pipeline.scheduler.config))
+    pipeline.scheduler = make_scheduler(scheduler, config)
     generator = torch.Generator().manual_seed(seed)
     return pipeline(prompt, generator=generator, **kwargs).images[0]
 
@@ -79,6 +80,24 @@ def test_unguided_non_square_matches_diffusers(runner, diffusers_pipeline) -> No
     )
     assert image.size == (96, 32)
     assert psnr(image, expected) >= 40
+
+
+@pytest.mark.parametrize("scheduler", ["lcm", "euler_a_trailing", "tcd"])
+@pytest.mark.parametrize("steps", [1, 4])
+def test_few_step_samplers_match_diffusers(runner, diffusers_pipeline, scheduler, steps) -> None:
+    """Few-step models run unguided (guidance 1) with 1-8 steps; two images in one loop."""
+    settings = runner.settings(steps=steps, guidance_scale=1.0, scheduler=scheduler)
+    images = runner.generate([PROMPT, OTHER_PROMPT], [11, 12], settings)
+    for image, prompt, seed in zip(images, (PROMPT, OTHER_PROMPT), (11, 12), strict=True):
+        expected = reference(
+            diffusers_pipeline,
+            scheduler,
+            prompt,
+            seed,
+            guidance_scale=1.0,
+            num_inference_steps=steps,
+        )
+        assert psnr(image, expected) >= 40
 
 
 def test_a_batch_equals_its_images_made_alone(runner) -> None:

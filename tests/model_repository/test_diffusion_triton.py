@@ -62,6 +62,16 @@ def test_png_equals_in_process_runner(client, onnx_runner: DiffusionRunner) -> N
     assert result.as_numpy("seed")[0, 0] == 7
 
 
+def test_a_lone_guided_step_is_two_unet_requests(server: TritonServer, client) -> None:
+    before = _counters(server, "unet")
+    _request(client, PROMPT, seed=1, steps=3)
+    after = _counters_once_reported(server, "unet", before[1] + 3 * 2)
+    assert after[1] - before[1] == 3 * 2
+    # Unguided steps have one row: nothing to split.
+    _request(client, PROMPT, seed=1, steps=3, guidance_scale=1.0)
+    assert _counters_once_reported(server, "unet", after[1] + 3)[1] - after[1] == 3
+
+
 def test_missing_seed_is_drawn_and_returned(client) -> None:
     result = _request(client, PROMPT, steps=2)
     assert result.as_numpy("seed")[0, 0] >= 0
@@ -119,13 +129,15 @@ def test_concurrent_requests_share_unet_executions(server: TritonServer) -> None
 
     with ThreadPoolExecutor(8) as pool:
         images = list(pool.map(generate, range(8)))
+    # Each guided step goes to the unet as two requests of one row each (the template's
+    # unet_parallel_requests), so that a lone step can use both unet instances.
     after = {
-        model: _counters_once_reported(server, model, before[model][1] + 8 * steps)
-        for model, steps in (("unet", 10), ("diffusion", 1))
+        model: _counters_once_reported(server, model, before[model][1] + 8 * calls)
+        for model, calls in (("unet", 10 * 2), ("diffusion", 1))
     }
     executions, requests = (a - b for a, b in zip(after["unet"], before["unet"], strict=True))
     assert len(set(images)) == 8
-    assert requests == 8 * 10
+    assert requests == 8 * 10 * 2
     # Steps of different requests merged: batches formed across requests.
     assert executions < requests
     # The diffusion loops themselves ran one request per execution, side by side.

@@ -93,9 +93,10 @@ def _write_graph(path: Path) -> None:
     onnx.save(model, path)
 
 
-@pytest.fixture
-def model(tensor_model: ModuleType, tmp_path: Path):
-    _write_graph(tmp_path / "scale" / "1" / "model.onnx")
+def _initialize(tensor_model: ModuleType, tmp_path: Path, **parameters: str):
+    """Initialize the model on the ``scale`` graph with these config parameters."""
+    if not (tmp_path / "scale" / "1" / "model.onnx").exists():
+        _write_graph(tmp_path / "scale" / "1" / "model.onnx")
     config = {
         "name": "scale",
         "max_batch_size": 8,
@@ -104,6 +105,7 @@ def model(tensor_model: ModuleType, tmp_path: Path):
             {"name": "t", "data_type": "TYPE_FP32", "dims": ["1"], "reshape": {"shape": []}},
         ],
         "output": [{"name": "y", "data_type": "TYPE_FP32", "dims": ["-1"]}],
+        "parameters": {key: {"string_value": value} for key, value in parameters.items()},
     }
     instance = tensor_model.TritonPythonModel()
     instance.initialize(
@@ -117,6 +119,39 @@ def model(tensor_model: ModuleType, tmp_path: Path):
     return instance
 
 
+@pytest.fixture(params=["onnxruntime", "openvino"])
+def model(request: pytest.FixtureRequest, tensor_model: ModuleType, tmp_path: Path):
+    """The model on each engine (float32); the batching behaviour must not depend on it."""
+    return _initialize(tensor_model, tmp_path, engine=request.param)
+
+
+def test_the_config_picks_the_engine(tensor_model: ModuleType, tmp_path: Path) -> None:
+    from model_repository.tensor_engines import OnnxRuntimeEngine, OpenVinoEngine
+
+    assert isinstance(_initialize(tensor_model, tmp_path).engine, OnnxRuntimeEngine)
+    model = _initialize(tensor_model, tmp_path, engine="openvino", precision="f32")
+    assert isinstance(model.engine, OpenVinoEngine)
+    assert model.engine.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name() == "f32"
+    with pytest.raises(ValueError, match="engine must be one of onnxruntime, openvino"):
+        _initialize(tensor_model, tmp_path, engine="tensorflow")
+    with pytest.raises(ValueError, match="bf16 needs the openvino engine"):
+        _initialize(tensor_model, tmp_path, engine="onnxruntime", precision="bf16")
+
+
+def test_bf16_runs_in_bf16_or_refuses(tensor_model: ModuleType, tmp_path: Path) -> None:
+    """OpenVINO would quietly compute in float32 on a CPU without bf16; the model refuses."""
+    from model_repository.tensor_engines import EngineUnavailableError, cpu_has_bf16
+
+    if not cpu_has_bf16():
+        with pytest.raises(EngineUnavailableError, match="bf16 needs a CPU with native bf16"):
+            _initialize(tensor_model, tmp_path, engine="openvino", precision="bf16")
+        return
+    model = _initialize(tensor_model, tmp_path, engine="openvino", precision="bf16")
+    assert model.engine.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name() == "bf16"
+    (response,) = model.execute([_request(2, 3, 0.5)])
+    np.testing.assert_allclose(response.outputs["y"], np.arange(6).reshape(2, 3) * 0.5, rtol=1e-2)
+
+
 def _request(rows: int, width: int, scale: float) -> FakeRequest:
     x = np.arange(rows * width, dtype=np.float32).reshape(rows, width)
     return FakeRequest(x=x, t=np.full((rows, 1), scale, dtype=np.float32))
@@ -124,11 +159,11 @@ def _request(rows: int, width: int, scale: float) -> FakeRequest:
 
 def test_batched_requests_get_their_own_rows_back(model, monkeypatch) -> None:
     calls = []
-    run = model.session.run
-    monkeypatch.setattr(model.session, "run", lambda *a: calls.append(a) or run(*a))
+    run = model.engine.run
+    monkeypatch.setattr(model.engine, "run", lambda *a: calls.append(a) or run(*a))
     requests = [_request(1, 3, 2.0), _request(3, 3, 10.0), _request(2, 3, -1.0)]
     responses = model.execute(requests)
-    assert len(calls) == 1  # one ONNX Runtime call for the whole batch
+    assert len(calls) == 1  # one engine call for the whole batch
     assert [r.error for r in responses] == [None] * 3
     for request, response in zip(requests, responses, strict=True):
         x, t = (tensor.as_numpy() for tensor in request.inputs())
@@ -152,7 +187,7 @@ def test_a_failing_run_answers_every_request_with_an_error(model, monkeypatch) -
     def fail(*args):
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(model.session, "run", fail)
+    monkeypatch.setattr(model.engine, "run", fail)
     responses = model.execute([_request(1, 3, 2.0), _request(2, 3, 2.0)])
     assert [r.error.code for r in responses] == [FakeError.INTERNAL] * 2
     assert all("scale: out of memory" in r.error.message() for r in responses)

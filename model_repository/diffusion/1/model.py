@@ -13,6 +13,7 @@ import json
 import logging
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,13 @@ class TritonPythonModel:
         self.text_encoder = parameters["text_encoder_model"]
         self.unet = parameters["unet_model"]
         self.vae_decoder = parameters["vae_decoder_model"]
+        # A step's rows go to the unet as this many concurrent requests: a lone guided step
+        # then runs its two rows on two unet instances (two cores) instead of one, while under
+        # load the unet's batcher merges what queued anyway (README "Image path").
+        self.unet_parts = int(parameters.get("unet_parallel_requests", "1"))
+        if self.unet_parts < 1:
+            raise ValueError(f"unet_parallel_requests must be >= 1 (got {self.unet_parts})")
+        self.unet_pool = ThreadPoolExecutor(self.unet_parts, thread_name_prefix="unet-bls")
         directory = Path(args["model_repository"]) / args["model_version"]
         self.runner = DiffusionRunner.from_directory(
             directory, encode_text=self._encode_text, denoise=self._denoise, decode=self._decode
@@ -137,8 +145,22 @@ class TritonPythonModel:
 
     def _denoise(self, sample: np.ndarray, timesteps: np.ndarray, embeddings: np.ndarray) -> Any:
         # The unet config declares the timestep as dims [1] (reshaped to [batch] for the graph).
-        inputs = dict(zip(UNET_INPUTS, (sample, timesteps.reshape(-1, 1), embeddings), strict=True))
-        return self._infer(self.unet, inputs, UNET_OUTPUT)
+        arrays = (sample, timesteps.reshape(-1, 1), embeddings)
+        parts = min(self.unet_parts, sample.shape[0])
+        if parts == 1:
+            return self._infer(self.unet, dict(zip(UNET_INPUTS, arrays, strict=True)), UNET_OUTPUT)
+        # exec() blocks until its response: one worker thread per part keeps them all in flight.
+        futures = [
+            self.unet_pool.submit(
+                self._infer, self.unet, dict(zip(UNET_INPUTS, rows, strict=True)), UNET_OUTPUT
+            )
+            for rows in zip(*(np.array_split(a, parts) for a in arrays), strict=True)
+        ]
+        return np.concatenate([future.result() for future in futures])
+
+    def finalize(self) -> None:
+        """Stop the BLS worker threads."""
+        self.unet_pool.shutdown(wait=True)
 
     def _decode(self, latents: np.ndarray) -> np.ndarray:
         return self._infer(self.vae_decoder, {VAE_DECODER_INPUT: latents}, VAE_DECODER_OUTPUT)
