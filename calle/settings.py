@@ -33,6 +33,12 @@ class TritonSettings(BaseSettings):
     cpu_cores: int | None = Field(
         None, ge=1, description="Cores the CPU models compute on at once (default: all usable)."
     )
+    max_restarts: int = Field(
+        5, ge=0, description="Failed restarts in a row before `calle serve` gives up (exit 1)."
+    )
+    restart_backoff_s: float = Field(
+        1.0, gt=0, description="Delay before restarting a dead Triton; doubles per failure."
+    )
 
     @property
     def grpc_url(self) -> str:
@@ -69,6 +75,12 @@ class GatewaySettings(BaseSettings):
     summary_timeout_s: float = Field(60.0, gt=0, description="Deadline of one summary.")
     image_timeout_s: float = Field(300.0, gt=0, description="Deadline of one image.")
     burst_gap_minutes: float = Field(120.0, gt=0, description="Silence that ends a burst.")
+    triton_probe_interval_s: float = Field(
+        0.5, gt=0, description="How often the gateway checks that Triton is ready."
+    )
+    triton_probe_timeout_s: float = Field(
+        1.0, gt=0, description="Deadline of one readiness check (two misses: not ready)."
+    )
     cors_origins: str = Field("", description="Comma-separated allowed origins; empty = closed.")
     api_keys: str = Field("", description="Comma-separated API keys; empty = no key needed.")
     log_level: str = Field("INFO", description="Logging level.")

@@ -30,6 +30,8 @@ class GatewayError(Exception):
     """
 
     code: ClassVar[str] = "internal"
+    # Seconds a client should wait before retrying (``Retry-After``); None: do not retry as is.
+    retry_after_s: ClassVar[int | None] = None
     default_ko: ClassVar[str] = "서버 내부 오류가 발생했습니다. 잠시 후 다시 시도해 주세요."
     default_en: ClassVar[str] = "Internal server error. Please try again later."
 
@@ -162,7 +164,7 @@ class BusyError(GatewayError):
     """
 
     code = "busy"
-    retry_after_s: ClassVar[int] = 2
+    retry_after_s: ClassVar[int | None] = 2
 
 
 class GatewayBusyError(BusyError):
@@ -192,6 +194,7 @@ class TritonUnavailableError(GatewayError):
     """Triton cannot be reached, or a model the request needs is not ready."""
 
     code = "triton_unavailable"
+    retry_after_s: ClassVar[int | None] = 1  # a restart or a stall: usually seconds
     default_ko = "추론 서버에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요."
     default_en = "The inference server is unavailable. Please try again shortly."
 

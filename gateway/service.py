@@ -59,11 +59,13 @@ class CalleService:
 
     async def summarize(self, chat: ChatInput) -> SummaryResult:
         """Summarize the latest conversation of ``chat``."""
+        self._models.check_ready()
         async with self._limit.slot():
             return await self._summary(chat, time.perf_counter())
 
     async def generate_image(self, request: ImageRequest) -> ImageResult:
         """Draw ``request.prompt``."""
+        self._models.check_ready()
         async with self._limit.slot():
             return await self._image(request, time.perf_counter())
 
@@ -75,6 +77,7 @@ class CalleService:
         One slot is held for both; callers close the iterator (``contextlib.aclosing``) so that
         a client that goes away frees it at once.
         """
+        self._models.check_ready()
         async with self._limit.slot():
             admitted = time.perf_counter()
             summary = await self._summary(chat, admitted)

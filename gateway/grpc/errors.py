@@ -62,6 +62,6 @@ def error_metadata(error: GatewayError) -> tuple[tuple[str, str | bytes], ...]:
         ("calle-error-code", error.code),
         ("calle-message-ko-bin", error.message_ko.encode("utf-8")),
     ]
-    if isinstance(error, BusyError):
+    if error.retry_after_s is not None:
         metadata.append(("retry-after", str(error.retry_after_s)))
     return tuple(metadata)

@@ -33,6 +33,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.models import ImageRequest
 from gateway.request_id import HEADER
 from gateway.service import CalleService
+from gateway.triton_health import TritonReadiness
 from gateway.triton_models import TritonModels
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Build the Triton client, service layer and gRPC server; tear them down in reverse."""
     settings: GatewaySettings = app.state.settings
     client = InferenceServerClient(settings.triton_grpc_url)
-    models = TritonModels(client, metrics=app.state.metrics)
+    readiness = TritonReadiness(
+        client,
+        interval_s=settings.triton_probe_interval_s,
+        timeout_s=settings.triton_probe_timeout_s,
+    )
+    models = TritonModels(client, metrics=app.state.metrics, readiness=readiness)
     service = CalleService(
         models,
         limit=ConcurrencyLimit(settings.max_concurrency, in_flight=app.state.metrics.in_flight),
@@ -68,6 +74,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         max_request_bytes=settings.max_request_bytes,
     )
     app.state.triton_client, app.state.models, app.state.service = client, models, service
+    await readiness.start()
     await grpc_server.start()
     logger.info("gRPC on %s, Triton at %s", grpc_server.address, settings.triton_grpc_url)
     try:
@@ -75,6 +82,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         # In-flight requests may take a whole image stage; Kubernetes' grace period allows it.
         await grpc_server.stop(settings.image_timeout_s)
+        await readiness.stop()
         await client.close()
         logger.info("gateway stopped")
 

@@ -99,7 +99,7 @@ def error_body(error: GatewayError) -> ErrorResponse:
 def error_response(error: GatewayError) -> JSONResponse:
     """``error`` as a JSON response with its status and advisory headers."""
     headers = {}
-    if isinstance(error, BusyError):
+    if error.retry_after_s is not None:
         headers["Retry-After"] = str(error.retry_after_s)
     if isinstance(error, UnauthorizedError):
         headers["WWW-Authenticate"] = 'Bearer realm="calle"'
