@@ -73,6 +73,12 @@ class GatewaySettings(BaseSettings):
     max_concurrency: int = Field(32, ge=1, description="Requests served at once; more get 429.")
     max_request_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest request body.")
     summary_timeout_s: float = Field(60.0, gt=0, description="Deadline of one summary.")
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="Time a client has to send a request's headers."
+    )
+    body_timeout_s: float = Field(
+        30.0, gt=0, description="Time a client has to send a request's whole body (else 408)."
+    )
     image_timeout_s: float = Field(300.0, gt=0, description="Deadline of one image.")
     burst_gap_minutes: float = Field(120.0, gt=0, description="Silence that ends a burst.")
     triton_probe_interval_s: float = Field(

@@ -103,6 +103,20 @@ class PayloadTooLargeError(GatewayError):
         )
 
 
+class BodyTimeoutError(GatewayError):
+    """The client did not send its whole body within ``CALLE_BODY_TIMEOUT_S``."""
+
+    code = "body_timeout"
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(
+            f"요청 본문이 {timeout_s:g}초 안에 다 도착하지 않았습니다. "
+            "연결을 확인하고 다시 보내 주세요.",
+            f"The request body did not arrive within {timeout_s:g} s. "
+            "Check the connection and send it again.",
+        )
+
+
 class UnsupportedMediaTypeError(GatewayError):
     """The body's content type is not one the endpoint reads."""
 

@@ -15,6 +15,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
+from tritonclient.grpc import KeepAliveOptions
 from tritonclient.grpc.aio import InferenceServerClient
 from tritonclient.utils import InferenceServerException
 
@@ -22,8 +23,30 @@ from gateway.errors import TritonUnavailableError
 
 logger = logging.getLogger(__name__)
 
+# gRPC's default reconnect backoff grows to 120 s while Triton restarts; capped at 1 s here so
+# the gateway is back within a second of Triton.
+MAX_RECONNECT_BACKOFF_MS = 1000
+# tritonclient's own default: no gateway-side limit on what Triton returns.
+MAX_MESSAGE_BYTES = 2**31 - 1
+
 # Probe timeouts in a row that make Triton "not ready" (an error answer counts at once).
 TIMEOUTS_TO_FLIP = 2
+
+
+def channel_args() -> list[tuple[str, int]]:
+    """The Triton client's default channel options, plus a short reconnect backoff."""
+    keepalive = KeepAliveOptions()
+    return [
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.keepalive_time_ms", keepalive.keepalive_time_ms),
+        ("grpc.keepalive_timeout_ms", keepalive.keepalive_timeout_ms),
+        ("grpc.keepalive_permit_without_calls", int(keepalive.keepalive_permit_without_calls)),
+        ("grpc.http2.max_pings_without_data", keepalive.http2_max_pings_without_data),
+        ("grpc.initial_reconnect_backoff_ms", 100),
+        ("grpc.min_reconnect_backoff_ms", 100),
+        ("grpc.max_reconnect_backoff_ms", MAX_RECONNECT_BACKOFF_MS),
+    ]
 
 
 class TritonReadiness:

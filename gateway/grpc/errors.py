@@ -6,6 +6,7 @@ import grpc
 
 from gateway.errors import (
     BadRequestError,
+    BodyTimeoutError,
     BusyError,
     GatewayError,
     InternalError,
@@ -27,6 +28,7 @@ GRPC_STATUS: dict[type[GatewayError], grpc.StatusCode] = {
     UnauthorizedError: grpc.StatusCode.UNAUTHENTICATED,
     NotFoundError: grpc.StatusCode.NOT_FOUND,
     MethodNotAllowedError: grpc.StatusCode.UNIMPLEMENTED,
+    BodyTimeoutError: grpc.StatusCode.DEADLINE_EXCEEDED,
     PayloadTooLargeError: grpc.StatusCode.INVALID_ARGUMENT,
     UnsupportedMediaTypeError: grpc.StatusCode.INVALID_ARGUMENT,
     ValidationFailedError: grpc.StatusCode.INVALID_ARGUMENT,

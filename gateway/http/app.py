@@ -12,17 +12,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.staticfiles import StaticFiles
 from tritonclient.grpc.aio import InferenceServerClient
 
 from calle.settings import GatewaySettings
 from gateway.admission import ConcurrencyLimit
 from gateway.auth import ApiKeys
 from gateway.grpc.server import GrpcServer
+from gateway.http.cors import ErrorSchemaCORSMiddleware
 from gateway.http.errors import install_error_handlers
 from gateway.http.middleware import (
     BodySizeLimitMiddleware,
+    ClientGoneMiddleware,
     RequestIdMiddleware,
     RequestMetricsMiddleware,
 )
@@ -33,7 +33,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.models import ImageRequest
 from gateway.request_id import HEADER
 from gateway.service import CalleService
-from gateway.triton_health import TritonReadiness
+from gateway.triton_health import TritonReadiness, channel_args
 from gateway.triton_models import TritonModels
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ calls need `Authorization: Bearer <key>` or `X-API-Key: <key>`.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Build the Triton client, service layer and gRPC server; tear them down in reverse."""
     settings: GatewaySettings = app.state.settings
-    client = InferenceServerClient(settings.triton_grpc_url)
+    client = InferenceServerClient(settings.triton_grpc_url, channel_args=channel_args())
     readiness = TritonReadiness(
         client,
         interval_s=settings.triton_probe_interval_s,
@@ -94,6 +94,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # web.docs serves Swagger UI's files itself (no CDN)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = GatewayMetrics()
@@ -101,16 +103,19 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     for router in (summaries.router, images.router, chat_images.router, health.router):
         app.include_router(router)
     app.include_router(web.router)
-    app.mount(web.STATIC_PATH, StaticFiles(directory=web.WEB_DIR), name="static")
+    app.mount(web.STATIC_PATH, web.page_files(), name="static")
+    app.mount(web.DOCS_ASSETS_PATH, web.docs_assets(), name="docs-assets")
     install_error_handlers(app)
     install_openapi(app, [SummaryRequest, ChatImageRequest, ImageRequest, ImageResponse])
-    # Added innermost first: requests pass CORS, then ids, then metrics, then the size limit.
+    # Added innermost first: requests pass CORS, then ids, then metrics, then the client-gone
+    # watch (with the body deadline), then the size limit.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(ClientGoneMiddleware, body_timeout_s=settings.body_timeout_s)
     app.add_middleware(RequestMetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestIdMiddleware)
     if settings.cors_origin_list:
         app.add_middleware(
-            CORSMiddleware,
+            ErrorSchemaCORSMiddleware,
             allow_origins=settings.cors_origin_list,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key", HEADER],

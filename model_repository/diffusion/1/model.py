@@ -26,6 +26,7 @@ from model_repository.diffusion_pipeline import (
     VAE_DECODER_INPUT,
     VAE_DECODER_OUTPUT,
     DiffusionRunner,
+    GenerationCancelledError,
     Settings,
     to_png,
 )
@@ -75,6 +76,9 @@ class TritonPythonModel:
                 responses.append(self._generate(request))
             except RequestError as exc:
                 responses.append(_error(str(exc), pb_utils.TritonError.INVALID_ARG))
+            except GenerationCancelledError as exc:  # nobody waits for it: stop computing
+                self.steps_metric.increment(exc.steps_done)
+                responses.append(_error(str(exc), pb_utils.TritonError.CANCELLED))
             except Exception as exc:  # any failure must still answer its request
                 log.exception("diffusion request failed")
                 responses.append(_error(f"diffusion failed: {exc}", pb_utils.TritonError.INTERNAL))
@@ -100,6 +104,7 @@ class TritonPythonModel:
                 [seeds[i] for i in members],
                 settings,
                 [negatives[i] for i in members],
+                should_stop=request.is_cancelled,
             )
             self.loop_metric.observe(time.monotonic() - started)
             self.steps_metric.increment(settings.steps)
