@@ -81,6 +81,12 @@ class GatewaySettings(BaseSettings):
     )
     image_timeout_s: float = Field(300.0, gt=0, description="Deadline of one image.")
     burst_gap_minutes: float = Field(120.0, gt=0, description="Silence that ends a burst.")
+    ingest_workers: int = Field(
+        1, ge=1, description="Processes parsing big chats at once; more big chats get 429."
+    )
+    ingest_inline_bytes: int = Field(
+        64 * 1024, ge=0, description="Chats smaller than this are parsed in a thread instead."
+    )
     triton_probe_interval_s: float = Field(
         0.5, gt=0, description="How often the gateway checks that Triton is ready."
     )

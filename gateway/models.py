@@ -34,6 +34,12 @@ class ChatInput:
 
     content: bytes | str | Sequence[Mapping[str, Any]]
 
+    def size(self) -> int:
+        """About how many bytes the chat is (what its parsing costs grows with)."""
+        if isinstance(self.content, bytes | str):
+            return len(self.content)
+        return sum(len(str(value)) for item in self.content for value in item.values())
+
     def parse(self) -> ParsedChat:
         """Parse the chat (CPU-bound for big files: call it off the event loop).
 

@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from gateway.admission import ConcurrencyLimit
+from gateway.cpu_pool import CpuPool
 from gateway.errors import StageTimeoutError, from_ingest_error
 from gateway.ingest import Dialogue, IngestError, ParsedChat, select_dialogue
 from gateway.metrics import GatewayMetrics
@@ -38,6 +39,7 @@ class CalleService:
         summary_timeout_s: Deadline of the summary stage (reading, counting, summarizing).
         image_timeout_s: Deadline of the image stage.
         burst_gap: The silence that ends a conversation (``CALLE_BURST_GAP_MINUTES``).
+        cpu_pool: Where parsing big chats runs, killed at the summary deadline.
     """
 
     def __init__(
@@ -49,6 +51,7 @@ class CalleService:
         summary_timeout_s: float,
         image_timeout_s: float,
         burst_gap: timedelta,
+        cpu_pool: CpuPool,
     ) -> None:
         self._models = models
         self._limit = limit
@@ -56,6 +59,7 @@ class CalleService:
         self._summary_timeout_s = summary_timeout_s
         self._image_timeout_s = image_timeout_s
         self._burst_gap = burst_gap
+        self._cpu_pool = cpu_pool
 
     async def summarize(self, chat: ChatInput) -> SummaryResult:
         """Summarize the latest conversation of ``chat``."""
@@ -131,16 +135,22 @@ class CalleService:
         def count_tokens(texts: Sequence[str]) -> list[int]:
             return on_loop(self._models.count_tokens(texts, timeout_s=self._summary_timeout_s))
 
-        def parse_and_select() -> tuple[ParsedChat, Dialogue]:
-            parsed = chat.parse()
+        def select(parsed: ParsedChat) -> Dialogue:
             budget = on_loop(self._models.source_budget(timeout_s=self._summary_timeout_s))
-            dialogue = select_dialogue(
+            return select_dialogue(
                 parsed, count_tokens=count_tokens, max_tokens=budget, gap=self._burst_gap
             )
-            return parsed, dialogue
 
         try:
-            return await asyncio.to_thread(parse_and_select)
+            # Parsing is pure: it runs in the CPU pool, where the deadline stops it.
+            parsed = await self._cpu_pool.run(
+                ChatInput.parse,
+                chat,
+                size=chat.size(),
+                stage="summary",
+                timeout_s=self._summary_timeout_s,
+            )
+            return parsed, await asyncio.to_thread(select, parsed)
         except IngestError as exc:
             raise from_ingest_error(exc) from exc
 

@@ -17,6 +17,7 @@ from tritonclient.grpc.aio import InferenceServerClient
 from calle.settings import GatewaySettings
 from gateway.admission import ConcurrencyLimit
 from gateway.auth import ApiKeys
+from gateway.cpu_pool import CpuPool
 from gateway.grpc.server import GrpcServer
 from gateway.http.cors import ErrorSchemaCORSMiddleware
 from gateway.http.errors import install_error_handlers
@@ -57,6 +58,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         timeout_s=settings.triton_probe_timeout_s,
     )
     models = TritonModels(client, metrics=app.state.metrics, readiness=readiness)
+    cpu_pool = CpuPool(settings.ingest_workers, inline_below_bytes=settings.ingest_inline_bytes)
     service = CalleService(
         models,
         limit=ConcurrencyLimit(settings.max_concurrency, in_flight=app.state.metrics.in_flight),
@@ -64,6 +66,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         summary_timeout_s=settings.summary_timeout_s,
         image_timeout_s=settings.image_timeout_s,
         burst_gap=settings.burst_gap,
+        cpu_pool=cpu_pool,
     )
     grpc_server = GrpcServer(
         service,
@@ -83,6 +86,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # In-flight requests may take a whole image stage; Kubernetes' grace period allows it.
         await grpc_server.stop(settings.image_timeout_s)
         await readiness.stop()
+        cpu_pool.close()
         await client.close()
         logger.info("gateway stopped")
 

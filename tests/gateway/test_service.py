@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from gateway.admission import ConcurrencyLimit
+from gateway.cpu_pool import CpuPool
 from gateway.errors import (
     GatewayBusyError,
     InvalidChatError,
@@ -31,6 +32,9 @@ class FakeModels:
         self.count_calls: list[int] = []
         self.prompts: list[str] = []
 
+    def check_ready(self) -> None:
+        """Triton is always ready here."""
+
     async def count_tokens(self, texts: Sequence[str], *, timeout_s: float) -> list[int]:
         self.count_calls.append(len(texts))
         return [len(text.split()) for text in texts]
@@ -48,6 +52,10 @@ class FakeModels:
         return ImageResult(png=b"\x89PNG", seed=request.seed or 7)
 
 
+# Every chat here is small: parsed in a thread, the pool never starts a worker.
+INLINE_ONLY = CpuPool(1, inline_below_bytes=2**40)
+
+
 def service(models: FakeModels, *, limit: int = 4, timeout_s: float = 5.0) -> CalleService:
     metrics = GatewayMetrics()
     return CalleService(
@@ -57,6 +65,7 @@ def service(models: FakeModels, *, limit: int = 4, timeout_s: float = 5.0) -> Ca
         summary_timeout_s=timeout_s,
         image_timeout_s=timeout_s,
         burst_gap=timedelta(hours=2),
+        cpu_pool=INLINE_ONLY,
     )
 
 
