@@ -4,10 +4,11 @@ A thread cannot be stopped: work that misses its deadline in ``asyncio.to_thread
 burning a core and a pool thread while its client already got 504, and enough of them starve
 every other request. Here the work runs in one of ``workers`` processes (Pebble's
 ``ProcessPool``): at the deadline, or when the request is cancelled (its client went away), the
-worker running it is terminated and replaced. The pool never queues: when every worker is busy
-the request is refused at once with 429, so heavy requests cannot hold up the ones behind them;
-work on small inputs (``inline_below_bytes``) skips the pool and runs in a thread as before,
-since its cost is bounded by its size.
+worker running it is terminated and replaced. Requests with big inputs first take one of
+``workers`` places (:meth:`CpuPool.admit`) for all their CPU-heavy stages, or are refused at
+once with 429: heavy requests never queue, so they cannot hold up the ones behind them. Work on
+small inputs (``inline_below_bytes``) skips the pool and runs in a thread as before, since its
+cost is bounded by its size.
 
 Functions must be picklable module-level functions of picklable arguments; what they raise
 comes back as the same exception type with the same attributes (rebuilt without calling its
@@ -17,9 +18,10 @@ comes back as the same exception type with the same attributes (rebuilt without 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -77,6 +79,30 @@ class CpuPool:
         )
         self._busy = 0
 
+    def is_heavy(self, size: int) -> bool:
+        """Whether work on an input of ``size`` bytes goes to the pool."""
+        return size >= self._inline_below_bytes
+
+    @contextlib.contextmanager
+    def admit(self, size: int) -> Iterator[None]:
+        """Hold a place for the heavy stages of one request with an input of ``size`` bytes.
+
+        Small inputs need none. (One event loop: the check and the count cannot interleave.)
+
+        Raises:
+            GatewayBusyError: Every place is taken (429; nothing was started).
+        """
+        if not self.is_heavy(size):
+            yield
+            return
+        if self._busy >= self._workers:
+            raise GatewayBusyError()
+        self._busy += 1
+        try:
+            yield
+        finally:
+            self._busy -= 1
+
     async def run(
         self,
         function: Callable[..., T],
@@ -87,6 +113,8 @@ class CpuPool:
     ) -> T:
         """``function(*args)`` within ``timeout_s``; its exceptions propagate as they are.
 
+        Call it inside :meth:`admit` so that heavy work never queues.
+
         Args:
             function: A picklable pure function.
             *args: Its picklable arguments.
@@ -95,14 +123,10 @@ class CpuPool:
             timeout_s: The deadline; the worker is killed when it passes.
 
         Raises:
-            GatewayBusyError: Every worker is busy (429; nothing was started).
             StageTimeoutError: The deadline passed (504; the work was stopped).
         """
-        if size < self._inline_below_bytes:
+        if not self.is_heavy(size):
             return await asyncio.wait_for(asyncio.to_thread(function, *args), timeout_s)
-        if self._busy >= self._workers:
-            raise GatewayBusyError()
-        self._busy += 1
         future = self._pool.schedule(_run_in_worker, args=(function, args), timeout=timeout_s)
         try:
             # Cancelling this await (client gone) cancels the future: Pebble kills its worker.
@@ -110,8 +134,6 @@ class CpuPool:
         except FutureTimeout as exc:
             logger.warning("%s work stopped at its %g s deadline", stage, timeout_s)
             raise StageTimeoutError(stage, timeout_s) from exc
-        finally:
-            self._busy -= 1
         if isinstance(result, _Raised):
             raise result.rebuild()
         return result

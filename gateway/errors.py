@@ -68,6 +68,14 @@ class InvalidJsonError(BadRequestError):
     default_en = "The request body is not valid JSON. Check its syntax."
 
 
+class InvalidMessageError(BadRequestError):
+    """A gRPC request's bytes are not the method's protobuf message."""
+
+    code = "invalid_message"
+    default_ko = "요청 메시지를 읽을 수 없습니다. calle.proto의 메시지로 보내 주세요."
+    default_en = "The request is not a valid protobuf message of this method (see calle.proto)."
+
+
 class InvalidChatError(BadRequestError):
     """The chat is not a KakaoTalk export or JSON message list in an accepted format."""
 

@@ -141,16 +141,20 @@ class CalleService:
                 parsed, count_tokens=count_tokens, max_tokens=budget, gap=self._burst_gap
             )
 
+        size = chat.size()
         try:
-            # Parsing is pure: it runs in the CPU pool, where the deadline stops it.
-            parsed = await self._cpu_pool.run(
-                ChatInput.parse,
-                chat,
-                size=chat.size(),
-                stage="summary",
-                timeout_s=self._summary_timeout_s,
-            )
-            return parsed, await asyncio.to_thread(select, parsed)
+            # A big chat holds one of the pool's places for parsing and selecting (or gets 429).
+            # Parsing is pure: it runs in the pool, where the deadline stops it. Selecting still
+            # asks Triton for token counts, so it runs in a thread until it becomes pure too.
+            with self._cpu_pool.admit(size):
+                parsed = await self._cpu_pool.run(
+                    ChatInput.parse,
+                    chat,
+                    size=size,
+                    stage="summary",
+                    timeout_s=self._summary_timeout_s,
+                )
+                return parsed, await asyncio.to_thread(select, parsed)
         except IngestError as exc:
             raise from_ingest_error(exc) from exc
 

@@ -91,13 +91,17 @@ def test_a_cancelled_call_kills_its_worker_and_a_busy_pool_refuses(
 ) -> None:
     pid_file = tmp_path / "pid"
 
+    async def spin_admitted() -> None:
+        with pool.admit(BIG):
+            await pool.run(spin, str(pid_file), size=BIG, stage="summary", timeout_s=60)
+
     async def run() -> int:
-        work = asyncio.ensure_future(
-            pool.run(spin, str(pid_file), size=BIG, stage="summary", timeout_s=60)
-        )
+        work = asyncio.ensure_future(spin_admitted())
         pid = await asyncio.to_thread(worker_pid, pid_file)
-        with pytest.raises(GatewayBusyError):  # one worker, and it is busy: no queueing
-            await pool.run(square, 2, size=BIG, stage="summary", timeout_s=30)
+        with pytest.raises(GatewayBusyError), pool.admit(BIG):  # one place, taken: no queueing
+            pass
+        with pool.admit(BIG - 1):  # small inputs need no place
+            pass
         work.cancel()
         with pytest.raises(asyncio.CancelledError):
             await work
