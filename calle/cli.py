@@ -10,12 +10,13 @@ import sys
 from collections.abc import Sequence
 
 import calle.serving
+import calle.soak
 import evaluation.command
 import export.command
 import loadtest.command
 from gateway.logs import configure_logging
 
-FEATURES = (export.command, calle.serving, evaluation.command, loadtest.command)
+FEATURES = (export.command, calle.serving, calle.soak, evaluation.command, loadtest.command)
 
 
 def build_parser() -> argparse.ArgumentParser:
