@@ -76,6 +76,18 @@ class InvalidMessageError(BadRequestError):
     default_en = "The request is not a valid protobuf message of this method (see calle.proto)."
 
 
+class CorsRefusedError(BadRequestError):
+    """A CORS preflight asked for an origin, method or header that is not allowed."""
+
+    code = "cors_refused"
+
+    def __init__(self, refused: str) -> None:
+        super().__init__(
+            f"허용되지 않은 CORS 요청입니다({refused}). 운영자에게 이 출처의 허용을 요청해 주세요.",
+            f"CORS preflight refused ({refused}). Ask the operator to allow this origin.",
+        )
+
+
 class InvalidChatError(BadRequestError):
     """The chat is not a KakaoTalk export or JSON message list in an accepted format."""
 

@@ -6,14 +6,8 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
-from gateway.errors import BadRequestError
+from gateway.errors import CorsRefusedError
 from gateway.http.errors import error_response
-
-
-class CorsRefusedError(BadRequestError):
-    """A CORS preflight asked for an origin, method or header that is not allowed."""
-
-    code = "cors_refused"
 
 
 class ErrorSchemaCORSMiddleware(CORSMiddleware):
@@ -29,15 +23,10 @@ class ErrorSchemaCORSMiddleware(CORSMiddleware):
         if response.status_code != 400:
             return response
         refused = bytes(response.body).decode("utf-8", errors="replace")
+        refused = refused.removeprefix("Disallowed CORS ")
         cors_headers = {
             key: value
             for key, value in response.headers.items()
             if key.lower().startswith("access-control-") or key.lower() == "vary"
         }
-        return error_response(
-            CorsRefusedError(
-                f"허용되지 않은 CORS 요청입니다 ({refused}).",
-                f"CORS preflight refused ({refused}). Ask the operator to allow this origin.",
-            ),
-            cors_headers,
-        )
+        return error_response(CorsRefusedError(refused), cors_headers)

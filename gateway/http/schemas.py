@@ -18,9 +18,6 @@ from gateway.models import (
     chat_of_messages,
 )
 
-# One chat message sent as JSON (unknown keys are ignored); the same model validates gRPC's.
-ChatMessageIn = ChatMessage
-
 
 def _exactly_one_source(schema: dict[str, Any]) -> None:
     """The JSON schema of what the validator accepts: one of the two, neither ``null``."""
@@ -41,7 +38,7 @@ class SummaryRequest(BaseModel):
     chat: str | None = Field(
         None, min_length=1, description="The text of a KakaoTalk export, in any supported format."
     )
-    messages: list[ChatMessageIn] | None = Field(None, description="The messages, oldest first.")
+    messages: list[ChatMessage] | None = Field(None, description="The messages, oldest first.")
 
     @model_validator(mode="after")
     def _one_source(self) -> SummaryRequest:
