@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 
 from calle.ports import free_port
-from calle.triton import SHM_DIR, process_group
+from calle.triton import SHM_DIR, process_group, tritonserver_child
 
 log = logging.getLogger(__name__)
 
@@ -72,21 +72,10 @@ def _fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def _triton_pid(serve_pid: int) -> int | None:
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            name, _, rest = stat.read_text().partition(" (")[2].rpartition(")")
-        except OSError:
-            continue
-        if int(rest.split()[1]) == serve_pid and name.startswith("tritonserver"):
-            return int(stat.parent.name)
-    return None
-
-
 def sample(serve_pid: int, started: float) -> Sample:
     """RSS and fds of the gateway (``calle serve``) and of each process of Triton's group."""
     processes = {"gateway": serve_pid}
-    triton = _triton_pid(serve_pid)
+    triton = tritonserver_child(serve_pid)
     if triton is not None:
         processes["tritonserver"] = triton
         stubs = sorted(pid for pid in process_group(triton) if pid != triton)

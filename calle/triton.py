@@ -104,6 +104,18 @@ def process_group(pgid: int) -> list[int]:
     return members
 
 
+def tritonserver_child(parent: int) -> int | None:
+    """The pid of ``parent``'s ``tritonserver`` child (what ``calle serve`` supervises)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, _, rest = stat.read_text().partition(" (")[2].rpartition(")")
+        except OSError:
+            continue
+        if int(rest.split()[1]) == parent and name.startswith("tritonserver"):
+            return int(stat.parent.name)
+    return None
+
+
 def describe_exit(code: int) -> str:
     """``exit code 1`` or ``killed by SIGKILL``, for a ``Popen.returncode``."""
     if code < 0:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from calle.ports import free_port
-from calle.triton import process_group
+from calle.triton import process_group, tritonserver_child
 from tests.gateway.helpers import SAMPLE_CHAT
 
 CHAT = SAMPLE_CHAT.read_text(encoding="utf-8")
@@ -30,16 +30,11 @@ SUMMARY_MODELS = ("summarizer", "token_count")
 START_TIMEOUT_S = 600
 
 
-def tritonserver_child(parent: int) -> int:
-    """The pid of ``parent``'s ``tritonserver`` child."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            name, _, rest = stat.read_text().partition(" (")[2].rpartition(")")
-        except OSError:
-            continue
-        if int(rest.split()[1]) == parent and name.startswith("tritonserver"):
-            return int(stat.parent.name)
-    raise AssertionError(f"no tritonserver child of {parent}")
+def tritonserver_of(serve: subprocess.Popen[bytes]) -> int:
+    """The pid of ``calle serve``'s Triton."""
+    pid = tritonserver_child(serve.pid)
+    assert pid is not None, "calle serve runs no tritonserver"
+    return pid
 
 
 def server_log(path: Path) -> str:
@@ -104,7 +99,7 @@ def test_kill_9_under_load_fails_fast_restarts_and_orphans_nothing(
     threads = [threading.Thread(target=load) for _ in range(LOAD_THREADS)]
     try:
         assert wait_summaries(url, process, START_TIMEOUT_S), server_log(log_path)
-        triton = tritonserver_child(process.pid)
+        triton = tritonserver_of(process)
         tritons.append(triton)
         stubs = [pid for pid in process_group(triton) if pid != triton]
         assert stubs, "the Python-backend stubs run in Triton's process group"
@@ -131,7 +126,7 @@ def test_kill_9_under_load_fails_fast_restarts_and_orphans_nothing(
         for thread in threads:
             thread.join(60)
         assert process_group(triton) == [], "the killed Triton's stubs were left running"
-        restarted = tritonserver_child(process.pid)
+        restarted = tritonserver_of(process)
         tritons.append(restarted)
         assert restarted != triton
         assert 200 in statuses
