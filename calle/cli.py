@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import calle.inspection
 import calle.serving
+import calle.soak
 import evaluation.command
 import export.command
 import loadtest.command
@@ -20,6 +21,7 @@ FEATURES = (
     export.command,
     calle.serving,
     calle.inspection,
+    calle.soak,
     evaluation.command,
     loadtest.command,
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Coroutine
@@ -16,6 +17,7 @@ from types import FrameType
 from typing import Any
 
 from calle.settings import GatewaySettings, TritonSettings, gateway_settings, triton_settings
+from calle.supervisor import TritonSupervisor
 from calle.triton import TritonServer, usable_cores
 from gateway.logs import configure_logging
 
@@ -105,18 +107,27 @@ def _run_until_signalled(main: Coroutine[object, object, None]) -> None:
     asyncio.run(main)
 
 
-def _stop_on_signals(server: TritonServer) -> None:
+def _stop_on_signals(supervisor: TritonSupervisor) -> None:
     def handler(signum: int, _frame: FrameType | None) -> None:
         log.info("received %s, stopping", signal.Signals(signum).name)
-        server.stop()
+        supervisor.stop()
         sys.exit(0)
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
 
 
-def start_triton(settings: TritonSettings) -> TritonServer:
-    """Start the local Triton on the settings' repository and wait until it is ready."""
+def _stop_gateway() -> None:
+    """What the supervisor does when it gives up: SIGTERM to this process drains the gateway."""
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def start_triton(settings: TritonSettings) -> TritonSupervisor:
+    """Start the local Triton on the settings' repository, wait until ready, and supervise it.
+
+    If it dies it is restarted (``CALLE_TRITON_MAX_RESTARTS`` failures in a row at most); when
+    the supervisor gives up it stops the gateway, and the command exits with status 1.
+    """
     from export.options import exported_by_other_code
 
     if exported_by_other_code(settings.model_repository):
@@ -133,14 +144,23 @@ def start_triton(settings: TritonSettings) -> TritonServer:
         log_file=settings.log_file,
         cpu_cores=settings.cpu_cores or usable_cores(),
     )
-    _stop_on_signals(server)
-    server.start()
-    try:
-        server.wait_ready(settings.startup_timeout_s)
-    except Exception:
-        server.stop()
-        raise
-    return server
+    supervisor = TritonSupervisor(
+        server,
+        ready_timeout_s=settings.startup_timeout_s,
+        max_restarts=settings.max_restarts,
+        backoff_s=settings.restart_backoff_s,
+        on_give_up=_stop_gateway,
+    )
+    _stop_on_signals(supervisor)
+    return supervisor.start()
+
+
+def _exit_status(supervisor: TritonSupervisor) -> int:
+    """1 when the command stopped because Triton could not be kept running, else 0."""
+    if supervisor.gave_up:
+        log.error("stopped: tritonserver could not be kept running")
+        return 1
+    return 0
 
 
 def run_gateway(args: argparse.Namespace) -> int:
@@ -158,7 +178,8 @@ def run_serve(args: argparse.Namespace) -> int:
     """
     from gateway.server import serve_gateway
 
-    server = start_triton(_triton_settings(args))
+    supervisor = start_triton(_triton_settings(args))
+    server = supervisor.server
     try:
         log.info(
             "Triton ready: http %s, grpc %s, metrics %s",
@@ -167,9 +188,9 @@ def run_serve(args: argparse.Namespace) -> int:
             server.metrics_url,
         )
         _run_until_signalled(serve_gateway(_local_gateway_settings(args, server)))
-        return 0
+        return _exit_status(supervisor)
     finally:
-        server.stop()
+        supervisor.stop()
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -187,16 +208,16 @@ def run_demo(args: argparse.Namespace) -> int:
     if settings.log_file is None:  # keep the demo's own output readable
         settings = settings.model_copy(update={"log_file": args.image.parent / "tritonserver.log"})
     log.info("Triton logs to %s", settings.log_file)
-    server = start_triton(settings)
+    supervisor = start_triton(settings)
     try:
-        gateway = _local_gateway_settings(args, server)
+        gateway = _local_gateway_settings(args, supervisor.server)
         _run_until_signalled(run(gateway, args.image, once=args.once, show=_show))
-        return 0
+        return _exit_status(supervisor)
     except DemoError as exc:
         log.error("demo failed: %s", exc)
         return 1
     finally:
-        server.stop()
+        supervisor.stop()
 
 
 def _show(line: str) -> None:

@@ -35,6 +35,12 @@ class TritonSettings(BaseSettings):
     cpu_cores: int | None = Field(
         None, ge=1, description="Cores the CPU models compute on at once (default: all usable)."
     )
+    max_restarts: int = Field(
+        5, ge=0, description="Failed restarts in a row before `calle serve` gives up (exit 1)."
+    )
+    restart_backoff_s: float = Field(
+        1.0, gt=0, description="Delay before restarting a dead Triton; doubles per failure."
+    )
 
     @property
     def grpc_url(self) -> str:
@@ -69,6 +75,12 @@ class GatewaySettings(BaseSettings):
     max_concurrency: int = Field(32, ge=1, description="Requests served at once; more get 429.")
     max_request_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest request body.")
     summary_timeout_s: float = Field(60.0, gt=0, description="Deadline of one summary.")
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="Time a client has to send a request's headers."
+    )
+    body_timeout_s: float = Field(
+        30.0, gt=0, description="Time a client has to send a request's whole body (else 408)."
+    )
     image_timeout_s: float = Field(300.0, gt=0, description="Deadline of one image.")
     burst_gap_minutes: float = Field(120.0, gt=0, description="Silence that ends a burst.")
     min_dialogue_messages: int = Field(
@@ -80,6 +92,18 @@ class GatewaySettings(BaseSettings):
     summarizer_tokenizer: Path = Field(
         DEFAULT_REPOSITORY / "current" / "summarizer" / "1" / "tokenizer.json",
         description="The exported summarizer's tokenizer.json (chats are trimmed with it).",
+    )
+    ingest_workers: int = Field(
+        1, ge=1, description="Processes parsing big chats at once; more big chats get 429."
+    )
+    ingest_inline_bytes: int = Field(
+        64 * 1024, ge=0, description="Chats smaller than this are parsed in a thread instead."
+    )
+    triton_probe_interval_s: float = Field(
+        0.5, gt=0, description="How often the gateway checks that Triton is ready."
+    )
+    triton_probe_timeout_s: float = Field(
+        1.0, gt=0, description="Deadline of one readiness check (two misses: not ready)."
     )
     cors_origins: str = Field("", description="Comma-separated allowed origins; empty = closed.")
     api_keys: str = Field("", description="Comma-separated API keys; empty = no key needed.")

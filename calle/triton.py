@@ -19,6 +19,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -88,6 +89,43 @@ class TritonInstall:
         return env
 
 
+SHM_DIR = Path("/dev/shm")
+
+
+def process_group(pgid: int) -> list[int]:
+    """Live (not zombie) processes in process group ``pgid``, read from ``/proc``."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # Fields after the command name (which may hold spaces and parentheses).
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            members.append(int(stat.parent.name))
+    return members
+
+
+def tritonserver_child(parent: int) -> int | None:
+    """The pid of ``parent``'s ``tritonserver`` child (what ``calle serve`` supervises)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, _, rest = stat.read_text().partition(" (")[2].rpartition(")")
+        except OSError:
+            continue
+        if int(rest.split()[1]) == parent and name.startswith("tritonserver"):
+            return int(stat.parent.name)
+    return None
+
+
+def describe_exit(code: int) -> str:
+    """``exit code 1`` or ``killed by SIGKILL``, for a ``Popen.returncode``."""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
+
+
 def usable_cores() -> int:
     """The CPU cores this process may run on (its affinity; a container's cpuset)."""
     return len(os.sched_getaffinity(0))
@@ -127,6 +165,11 @@ class TritonServer:
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _workdir: tempfile.TemporaryDirectory[str] | None = field(default=None, init=False, repr=False)
     _log_handle: object | None = field(default=None, init=False, repr=False)
+    # Every shared-memory region this server's Python backend creates starts with this, so the
+    # regions a killed server leaves behind can be found and removed.
+    shm_prefix: str = field(
+        default_factory=lambda: f"calle_triton_{uuid.uuid4().hex[:12]}_", init=False
+    )
 
     @property
     def served(self) -> Path:
@@ -168,6 +211,7 @@ class TritonServer:
             "--log-verbose=0",
             "--rate-limit=execution_count",
             f"--rate-limit-resource=cpu:{self.cpu_cores}",
+            f"--backend-config=python,shm-region-prefix-name={self.shm_prefix}",
         ]
         if self.model_control_explicit:
             cmd.append("--model-control-mode=explicit")
@@ -224,32 +268,65 @@ class TritonServer:
         """Whether the child process is alive."""
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The ``tritonserver`` process id (also its process group's id), while started."""
+        return None if self._process is None else self._process.pid
+
     def wait(self) -> int:
         """Wait for the process to end and return its exit code."""
-        if self._process is None:
+        process = self._process
+        if process is None:
             return 0
-        return self._process.wait()
+        return process.wait()
 
     def stop(self, timeout_s: float | None = None) -> None:
-        """Terminate gracefully (SIGTERM, Triton drains in-flight work), then kill."""
+        """Terminate gracefully (SIGTERM, Triton drains in-flight work), then kill.
+
+        Whatever is left of the process group afterwards (Python-backend stubs of a server
+        that was killed) is killed too, and the server's shared-memory regions are removed.
+        """
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            grace = self.exit_timeout_s + 10 if timeout_s is None else timeout_s
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(grace)
-            except subprocess.TimeoutExpired:
-                log.warning("tritonserver did not stop in %.0fs; killing it", grace)
+        if process is not None:
+            if process.poll() is None:
+                grace = self.exit_timeout_s + 10 if timeout_s is None else timeout_s
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                    os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(grace)
+                except subprocess.TimeoutExpired:
+                    log.warning("tritonserver did not stop in %.0fs; killing it", grace)
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+            self._kill_group(process.pid)
+        self._remove_shm()
         if self._log_handle is not None:
             self._log_handle.close()  # type: ignore[attr-defined]
             self._log_handle = None
         if self._workdir is not None:
             self._workdir.cleanup()
             self._workdir = None
+
+    @staticmethod
+    def _kill_group(pgid: int, timeout_s: float = 10.0) -> None:
+        """SIGKILL what is left in the server's process group and wait until it is gone."""
+        deadline = time.monotonic() + timeout_s
+        while members := process_group(pgid):
+            if time.monotonic() > deadline:
+                log.error("processes %s of tritonserver's group survived SIGKILL", members)
+                return
+            log.warning("killing %d leftover tritonserver process(es)", len(members))
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
+            time.sleep(0.05)
+
+    def _remove_shm(self) -> None:
+        """Remove the shared-memory regions this server's Python backend created."""
+        for region in SHM_DIR.glob(f"{self.shm_prefix}*"):
+            with contextlib.suppress(FileNotFoundError):
+                region.unlink()
+                log.info("removed leftover shared memory %s", region.name)
 
     def _log_tail(self, lines: int = 40) -> str:
         if self.log_file is None or not self.log_file.exists():

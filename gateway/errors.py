@@ -30,6 +30,8 @@ class GatewayError(Exception):
     """
 
     code: ClassVar[str] = "internal"
+    # Seconds a client should wait before retrying (``Retry-After``); None: do not retry as is.
+    retry_after_s: ClassVar[int | None] = None
     default_ko: ClassVar[str] = "서버 내부 오류가 발생했습니다. 잠시 후 다시 시도해 주세요."
     default_en: ClassVar[str] = "Internal server error. Please try again later."
 
@@ -66,6 +68,26 @@ class InvalidJsonError(BadRequestError):
     default_en = "The request body is not valid JSON. Check its syntax."
 
 
+class InvalidMessageError(BadRequestError):
+    """A gRPC request's bytes are not the method's protobuf message."""
+
+    code = "invalid_message"
+    default_ko = "요청 메시지를 읽을 수 없습니다. calle.proto의 메시지로 보내 주세요."
+    default_en = "The request is not a valid protobuf message of this method (see calle.proto)."
+
+
+class CorsRefusedError(BadRequestError):
+    """A CORS preflight asked for an origin, method or header that is not allowed."""
+
+    code = "cors_refused"
+
+    def __init__(self, refused: str) -> None:
+        super().__init__(
+            f"허용되지 않은 CORS 요청입니다({refused}). 운영자에게 이 출처의 허용을 요청해 주세요.",
+            f"CORS preflight refused ({refused}). Ask the operator to allow this origin.",
+        )
+
+
 class InvalidChatError(BadRequestError):
     """The chat is not a KakaoTalk export or JSON message list in an accepted format."""
 
@@ -98,6 +120,20 @@ class PayloadTooLargeError(GatewayError):
             "최근 대화만 내보내거나 파일을 줄여 주세요.",
             f"The request is too large: at most {megabytes:.1f} MB is accepted. "
             "Export a shorter period or trim the file.",
+        )
+
+
+class BodyTimeoutError(GatewayError):
+    """The client did not send its whole body within ``CALLE_BODY_TIMEOUT_S``."""
+
+    code = "body_timeout"
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(
+            f"요청 본문이 {timeout_s:g}초 안에 다 도착하지 않았습니다. "
+            "연결을 확인하고 다시 보내 주세요.",
+            f"The request body did not arrive within {timeout_s:g} s. "
+            "Check the connection and send it again.",
         )
 
 
@@ -162,7 +198,7 @@ class BusyError(GatewayError):
     """
 
     code = "busy"
-    retry_after_s: ClassVar[int] = 2
+    retry_after_s: ClassVar[int | None] = 2
 
 
 class GatewayBusyError(BusyError):
@@ -192,6 +228,7 @@ class TritonUnavailableError(GatewayError):
     """Triton cannot be reached, or a model the request needs is not ready."""
 
     code = "triton_unavailable"
+    retry_after_s: ClassVar[int | None] = 1  # a restart or a stall: usually seconds
     default_ko = "추론 서버에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요."
     default_en = "The inference server is unavailable. Please try again shortly."
 

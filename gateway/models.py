@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from gateway.errors import from_validation_errors
 from gateway.ingest import ParsedChat, parse_chat, parse_messages_json
@@ -34,6 +41,12 @@ class ChatInput:
 
     content: bytes | str | Sequence[Mapping[str, Any]]
 
+    def size(self) -> int:
+        """About how many bytes the chat is (what its parsing costs grows with)."""
+        if isinstance(self.content, bytes | str):
+            return len(self.content)
+        return sum(len(str(value)) for item in self.content for value in item.values())
+
     def parse(self) -> ParsedChat:
         """Parse the chat (CPU-bound for big files: call it off the event loop).
 
@@ -43,6 +56,28 @@ class ChatInput:
         if isinstance(self.content, bytes | str):
             return parse_chat(self.content)
         return parse_messages_json([dict(item) for item in self.content])
+
+
+class ChatMessage(BaseModel):
+    """One chat message sent as JSON or protobuf; both front ends validate it here."""
+
+    speaker: str = Field(min_length=1, max_length=200, description="Display name.")
+    text: str = Field(description="The message.")
+    time: datetime | None = Field(None, description="When it was sent (ISO-8601).")
+
+
+def chat_of_messages(messages: Sequence[ChatMessage]) -> ChatInput:
+    """The service layer's chat for validated messages."""
+    return ChatInput(
+        [
+            {
+                "speaker": message.speaker,
+                "text": message.text,
+                "time": message.time.isoformat() if message.time else None,
+            }
+            for message in messages
+        ]
+    )
 
 
 class ImageOptions(BaseModel):
@@ -66,6 +101,14 @@ class ImageOptions(BaseModel):
     )
     height: int | None = Field(None, ge=8, le=2048, description="Pixels; the model's default.")
     width: int | None = Field(None, ge=8, le=2048, description="Pixels; the model's default.")
+
+    @field_validator("seed", "steps", "guidance_scale", "height", "width", mode="before")
+    @classmethod
+    def _not_bool(cls, value: object) -> object:
+        """Refuse ``true``/``false`` where a number is meant (pydantic's lax mode takes them)."""
+        if isinstance(value, bool):
+            raise ValueError("a number is required, not a boolean")
+        return value
 
 
 class ImageRequest(ImageOptions):

@@ -15,6 +15,7 @@ import uvicorn
 
 from calle.settings import GatewaySettings
 from gateway.http.app import create_app
+from gateway.http.protocol import HeaderTimeoutProtocol
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ async def serve_gateway(settings: GatewaySettings) -> None:
         # margin lets them send it before uvicorn cancels what is left.
         timeout_graceful_shutdown=math.ceil(settings.image_timeout_s) + DRAIN_MARGIN_S,
         lifespan="on",
+        http=HeaderTimeoutProtocol.with_timeout(settings.header_timeout_s),
     )
     server = uvicorn.Server(config)
     logger.info(

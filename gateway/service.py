@@ -9,6 +9,7 @@ logged: only counts, durations and ids are.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable
@@ -16,6 +17,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from gateway.admission import ConcurrencyLimit
+from gateway.cpu_pool import CpuPool
 from gateway.dialogue import SourceTokenizer, latest_dialogue
 from gateway.errors import StageTimeoutError, from_ingest_error
 from gateway.ingest import Dialogue, IngestError, ParsedChat
@@ -42,6 +44,7 @@ class CalleService:
         burst_gap: The silence that ends a conversation (``CALLE_BURST_GAP_MINUTES``).
         min_messages: Extend a shorter burst past the gap (``CALLE_MIN_DIALOGUE_MESSAGES``).
         min_speakers: Extend a burst with fewer speakers (``CALLE_MIN_DIALOGUE_SPEAKERS``).
+        cpu_pool: Where parsing big chats runs, killed at the summary deadline.
     """
 
     def __init__(
@@ -56,6 +59,7 @@ class CalleService:
         burst_gap: timedelta,
         min_messages: int = DEFAULT_MIN_MESSAGES,
         min_speakers: int = DEFAULT_MIN_SPEAKERS,
+        cpu_pool: CpuPool,
     ) -> None:
         self._models = models
         self._tokenizer = tokenizer
@@ -66,14 +70,17 @@ class CalleService:
         self._burst_gap = burst_gap
         self._min_messages = min_messages
         self._min_speakers = min_speakers
+        self._cpu_pool = cpu_pool
 
     async def summarize(self, chat: ChatInput) -> SummaryResult:
         """Summarize the latest conversation of ``chat``."""
+        self._models.check_ready()
         async with self._limit.slot():
             return await self._summary(chat, time.perf_counter())
 
     async def generate_image(self, request: ImageRequest) -> ImageResult:
         """Draw ``request.prompt``."""
+        self._models.check_ready()
         async with self._limit.slot():
             return await self._image(request, time.perf_counter())
 
@@ -85,6 +92,7 @@ class CalleService:
         One slot is held for both; callers close the iterator (``contextlib.aclosing``) so that
         a client that goes away frees it at once.
         """
+        self._models.check_ready()
         async with self._limit.slot():
             admitted = time.perf_counter()
             summary = await self._summary(chat, admitted)
@@ -119,16 +127,26 @@ class CalleService:
         )
 
     async def _dialogue(self, chat: ChatInput) -> tuple[ParsedChat, Dialogue]:
-        """Parse and trim with the local tokenizer: one pure call, off the event loop."""
+        """Parse and trim with the local tokenizer: one pure call, off the event loop.
+
+        A big chat holds one of the pool's places for it (or gets 429) and runs in a worker
+        process, where the summary deadline really stops it; a small one runs in a thread.
+        """
+        select = functools.partial(
+            latest_dialogue, min_messages=self._min_messages, min_speakers=self._min_speakers
+        )
+        size = chat.size()
         try:
-            return await asyncio.to_thread(
-                latest_dialogue,
-                chat,
-                self._tokenizer,
-                self._burst_gap,
-                min_messages=self._min_messages,
-                min_speakers=self._min_speakers,
-            )
+            with self._cpu_pool.admit(size):
+                return await self._cpu_pool.run(
+                    select,
+                    chat,
+                    self._tokenizer,
+                    self._burst_gap,
+                    size=size,
+                    stage="summary",
+                    timeout_s=self._summary_timeout_s,
+                )
         except IngestError as exc:
             raise from_ingest_error(exc) from exc
 

@@ -1,10 +1,11 @@
 """The three Triton models the gateway calls, over one shared ``grpc.aio`` client.
 
-This is the only module that talks to Triton and the only place Triton's errors become
-gateway errors (:func:`triton_error`). Triton 2.51 answers a request that finds a model's queue
-full (``max_queue_size``) with gRPC ``UNAVAILABLE`` and the message "Exceeds maximum queue
-size" (HTTP 503), the same code as an unreachable server: the message tells them apart, so a
-full queue becomes 429 with ``Retry-After`` and an unreachable server 503.
+This is the only module that runs Triton's models and the only place Triton's errors become
+gateway errors (:func:`triton_error`); :mod:`gateway.triton_health` keeps Triton's readiness.
+Triton 2.51 answers a request that finds a model's queue full (``max_queue_size``) with gRPC
+``UNAVAILABLE`` and the message "Exceeds maximum queue size" (HTTP 503), the same code as an
+unreachable server: the message tells them apart, so a full queue becomes 429 with
+``Retry-After`` and an unreachable server 503.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from gateway.errors import (
 from gateway.metrics import GatewayMetrics
 from gateway.models import ImageRequest, ImageResult
 from gateway.request_id import current_request_id
+from gateway.triton_health import TritonReadiness
 from model_repository.failures import rejection_reason
 
 logger = logging.getLogger(__name__)
@@ -101,11 +103,19 @@ class TritonModels:
     Args:
         client: The process's Triton client (created and closed by the app's lifespan).
         metrics: Where Triton errors are counted.
+        readiness: Triton's readiness (the lifespan runs its probe).
     """
 
-    def __init__(self, client: InferenceServerClient, *, metrics: GatewayMetrics) -> None:
+    def __init__(
+        self,
+        client: InferenceServerClient,
+        *,
+        metrics: GatewayMetrics,
+        readiness: TritonReadiness,
+    ) -> None:
         self._client = client
         self._metrics = metrics
+        self._readiness = readiness
 
     async def summarizer_tokenizer_digest(self, *, timeout_s: float) -> str | None:
         """The ``tokenizer_sha256`` parameter of the summarizer Triton serves now.
@@ -138,8 +148,14 @@ class TritonModels:
         seed = int(result.as_numpy("seed").reshape(-1)[0])
         return ImageResult(png=bytes(png), seed=seed)
 
+    def check_ready(self) -> None:
+        """Fail fast while Triton is not ready (:class:`TritonUnavailableError`, 503)."""
+        self._readiness.check()
+
     async def readiness(self, *, timeout_s: float) -> dict[str, bool]:
         """Whether each required model is ready (all ``False`` when Triton is not)."""
+        if not self._readiness.ready:
+            return dict.fromkeys(REQUIRED_MODELS, False)
         try:
             if not await self._client.is_server_ready(client_timeout=timeout_s):
                 return dict.fromkeys(REQUIRED_MODELS, False)
@@ -158,14 +174,26 @@ class TritonModels:
         self, model: str, inputs: list[grpcclient.InferInput], timeout_s: float
     ) -> grpcclient.InferResult:
         try:
-            return await self._client.infer(
-                model,
-                inputs,
-                request_id=current_request_id.get(),
-                client_timeout=timeout_s,
-            )
+            # Cancelling this task (client gone, deadline, Triton gone) cancels the gRPC call,
+            # and Triton then cancels the request.
+            with self._readiness.call():
+                return await self._client.infer(
+                    model,
+                    inputs,
+                    request_id=current_request_id.get(),
+                    client_timeout=timeout_s,
+                )
+        except asyncio.CancelledError:
+            if not self._readiness.was_abandoned():
+                raise
+            self._metrics.triton_errors.labels(kind=TritonUnavailableError.code).inc()
+            logger.warning("%s call cancelled: Triton not ready", model)
+            raise TritonUnavailableError() from None
         except InferenceServerException as exc:
             error = triton_error(exc, model, timeout_s=timeout_s)
-            self._metrics.triton_errors.labels(kind=error.code).inc()
+            if isinstance(error, TritonUnavailableError):
+                self._readiness.mark_unavailable(f"{model} call: {exc.status()}")
+            if not isinstance(error, ModelRejectedInputError):  # the client's fault, not Triton's
+                self._metrics.triton_errors.labels(kind=error.code).inc()
             logger.warning("%s call failed: %s (%s)", model, error.code, exc.status())
             raise error from exc

@@ -79,6 +79,14 @@ Decode = Callable[[np.ndarray], np.ndarray]
 """Unscaled latents [batch, C, h, w] -> images in [-1, 1] [batch, 3, H, W]."""
 
 
+class GenerationCancelledError(Exception):
+    """The request was cancelled (its client went away); the loop stopped between two steps."""
+
+    def __init__(self, steps_done: int) -> None:
+        super().__init__(f"cancelled after {steps_done} denoising steps")
+        self.steps_done = steps_done
+
+
 @dataclass(frozen=True)
 class PipelineSpec:
     """What the runtime needs to know about an exported pipeline (``pipeline.json``).
@@ -252,6 +260,7 @@ class DiffusionRunner:
         seeds: Sequence[int],
         settings: Settings,
         negative_prompts: Sequence[str] | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> list[Image.Image]:
         """Generate one image per prompt in one batched loop, as diffusers does for a list.
 
@@ -261,9 +270,13 @@ class DiffusionRunner:
                 ``generator=torch.Generator().manual_seed(seeds[i])``.
             settings: From :meth:`settings`.
             negative_prompts: One per prompt; ``""`` for each when omitted (diffusers' default).
+            should_stop: Asked before each step (Triton's ``request.is_cancelled``).
 
         Returns:
             The images, in prompt order.
+
+        Raises:
+            GenerationCancelledError: ``should_stop`` said so; no further step runs.
         """
         count = len(prompts)
         negative_prompts = [""] * count if negative_prompts is None else list(negative_prompts)
@@ -295,7 +308,9 @@ class DiffusionRunner:
         latents = latents * scheduler.init_noise_sigma
         step_kwargs = _step_kwargs(scheduler, generators)
 
-        for t in scheduler.timesteps:
+        for done, t in enumerate(scheduler.timesteps):
+            if should_stop is not None and should_stop():
+                raise GenerationCancelledError(done)
             model_input = torch.cat([latents] * 2) if guided else latents
             model_input = scheduler.scale_model_input(model_input, t)
             timesteps = np.full(model_input.shape[0], float(t), dtype=np.float32)

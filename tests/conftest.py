@@ -64,7 +64,7 @@ def start_server(repository: Path, log_dir: Path, **kwargs: object) -> TritonSer
     )
     server.start()
     try:
-        server.wait_ready(240)
+        server.wait_ready(600)  # minutes on a busy shared machine
     except Exception:
         server.stop()
         raise

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.errors import ValidationFailedError
+from pydantic import TypeAdapter, ValidationError
+
+from gateway.errors import ValidationFailedError, from_validation_errors
 from gateway.grpc.generated import calle_pb2
 from gateway.models import (
     ChatInput,
+    ChatMessage,
     ImageOptions,
     ImageRequest,
     ImageResult,
     SummaryResult,
+    chat_of_messages,
     validated,
 )
+
+_MESSAGES = TypeAdapter(list[ChatMessage])
 
 
 def chat_input(chat: calle_pb2.Chat) -> ChatInput:
@@ -26,12 +32,14 @@ def chat_input(chat: calle_pb2.Chat) -> ChatInput:
     if source == "export":
         return ChatInput(chat.export)
     if source == "messages":
-        return ChatInput(
-            [
-                {"speaker": m.speaker, "text": m.text, "time": m.time or None}
-                for m in chat.messages.messages
-            ]
-        )
+        messages = [
+            {"speaker": m.speaker, "text": m.text, "time": m.time or None}
+            for m in chat.messages.messages
+        ]
+        try:  # the HTTP API's message model: same speaker and text rules
+            return chat_of_messages(_MESSAGES.validate_python(messages))
+        except ValidationError as exc:
+            raise from_validation_errors(exc.errors(), ("chat", "messages")) from exc
     raise ValidationFailedError(
         "chat에 export(내보내기 파일) 또는 messages를 넣어 주세요.",
         "Set chat.export (an export file) or chat.messages.",

@@ -6,6 +6,7 @@ import grpc
 
 from gateway.errors import (
     BadRequestError,
+    BodyTimeoutError,
     BusyError,
     GatewayError,
     InternalError,
@@ -27,6 +28,7 @@ GRPC_STATUS: dict[type[GatewayError], grpc.StatusCode] = {
     UnauthorizedError: grpc.StatusCode.UNAUTHENTICATED,
     NotFoundError: grpc.StatusCode.NOT_FOUND,
     MethodNotAllowedError: grpc.StatusCode.UNIMPLEMENTED,
+    BodyTimeoutError: grpc.StatusCode.DEADLINE_EXCEEDED,
     PayloadTooLargeError: grpc.StatusCode.INVALID_ARGUMENT,
     UnsupportedMediaTypeError: grpc.StatusCode.INVALID_ARGUMENT,
     ValidationFailedError: grpc.StatusCode.INVALID_ARGUMENT,
@@ -62,6 +64,6 @@ def error_metadata(error: GatewayError) -> tuple[tuple[str, str | bytes], ...]:
         ("calle-error-code", error.code),
         ("calle-message-ko-bin", error.message_ko.encode("utf-8")),
     ]
-    if isinstance(error, BusyError):
+    if error.retry_after_s is not None:
         metadata.append(("retry-after", str(error.retry_after_s)))
     return tuple(metadata)

@@ -8,13 +8,13 @@ from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
 from gateway.auth import ApiKeys
-from gateway.grpc.generated import calle_pb2_grpc
-from gateway.grpc.servicer import SERVICE_NAME, CalleServicer
+from gateway.grpc.servicer import SERVICE_NAME, CalleServicer, add_to_server
 from gateway.metrics import GatewayMetrics
 from gateway.service import CalleService
 
-# Room for the message framing around the largest chat export accepted.
-MESSAGE_OVERHEAD_BYTES = 64 * 1024
+# grpcio's own cap, above which it answers RESOURCE_EXHAUSTED before the servicer sees the
+# message; the servicer refuses anything over max_request_bytes itself, with calle-error-code.
+CORE_LIMIT_FACTOR = 2
 
 
 class GrpcServer:
@@ -41,13 +41,14 @@ class GrpcServer:
     ) -> None:
         self._server = grpc.aio.server(
             options=[
-                ("grpc.max_receive_message_length", max_request_bytes + MESSAGE_OVERHEAD_BYTES),
+                ("grpc.max_receive_message_length", max_request_bytes * CORE_LIMIT_FACTOR),
                 ("grpc.so_reuseport", 0),
             ]
         )
-        calle_pb2_grpc.add_CalleServicer_to_server(
-            CalleServicer(service, api_keys=api_keys, metrics=metrics), self._server
+        servicer = CalleServicer(
+            service, api_keys=api_keys, metrics=metrics, max_request_bytes=max_request_bytes
         )
+        add_to_server(servicer, self._server)
         self._health = health_aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(

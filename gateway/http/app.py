@@ -12,18 +12,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.staticfiles import StaticFiles
 from tritonclient.grpc.aio import InferenceServerClient
 
 from calle.settings import GatewaySettings
 from gateway.admission import ConcurrencyLimit
 from gateway.auth import ApiKeys
+from gateway.cpu_pool import CpuPool
 from gateway.dialogue import SourceTokenizer
 from gateway.grpc.server import GrpcServer
+from gateway.http.cors import ErrorSchemaCORSMiddleware
 from gateway.http.errors import install_error_handlers
 from gateway.http.middleware import (
     BodySizeLimitMiddleware,
+    ClientGoneMiddleware,
     RequestIdMiddleware,
     RequestMetricsMiddleware,
 )
@@ -34,6 +35,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.models import ImageRequest
 from gateway.request_id import HEADER
 from gateway.service import CalleService
+from gateway.triton_health import TritonReadiness, channel_args
 from gateway.triton_models import TritonModels
 
 logger = logging.getLogger(__name__)
@@ -53,8 +55,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The summarizer's exported tokenizer: chats are trimmed to its budget here.
     tokenizer = SourceTokenizer(settings.summarizer_tokenizer)
     app.state.source_tokenizer = tokenizer
-    client = InferenceServerClient(settings.triton_grpc_url)
-    models = TritonModels(client, metrics=app.state.metrics)
+    client = InferenceServerClient(settings.triton_grpc_url, channel_args=channel_args())
+    readiness = TritonReadiness(
+        client,
+        interval_s=settings.triton_probe_interval_s,
+        timeout_s=settings.triton_probe_timeout_s,
+    )
+    models = TritonModels(client, metrics=app.state.metrics, readiness=readiness)
+    cpu_pool = CpuPool(settings.ingest_workers, inline_below_bytes=settings.ingest_inline_bytes)
     service = CalleService(
         models,
         tokenizer=tokenizer,
@@ -65,6 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         burst_gap=settings.burst_gap,
         min_messages=settings.min_dialogue_messages,
         min_speakers=settings.min_dialogue_speakers,
+        cpu_pool=cpu_pool,
     )
     grpc_server = GrpcServer(
         service,
@@ -75,6 +84,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         max_request_bytes=settings.max_request_bytes,
     )
     app.state.triton_client, app.state.models, app.state.service = client, models, service
+    await readiness.start()
     await grpc_server.start()
     logger.info("gRPC on %s, Triton at %s", grpc_server.address, settings.triton_grpc_url)
     try:
@@ -82,6 +92,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         # In-flight requests may take a whole image stage; Kubernetes' grace period allows it.
         await grpc_server.stop(settings.image_timeout_s)
+        await readiness.stop()
+        cpu_pool.close()
         await client.close()
         logger.info("gateway stopped")
 
@@ -93,6 +105,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # web.docs serves Swagger UI's files itself (no CDN)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = GatewayMetrics()
@@ -100,16 +114,19 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     for router in (summaries.router, images.router, chat_images.router, health.router):
         app.include_router(router)
     app.include_router(web.router)
-    app.mount(web.STATIC_PATH, StaticFiles(directory=web.WEB_DIR), name="static")
+    app.mount(web.STATIC_PATH, web.page_files(), name="static")
+    app.mount(web.DOCS_ASSETS_PATH, web.docs_assets(), name="docs-assets")
     install_error_handlers(app)
     install_openapi(app, [SummaryRequest, ChatImageRequest, ImageRequest, ImageResponse])
-    # Added innermost first: requests pass CORS, then ids, then metrics, then the size limit.
+    # Added innermost first: requests pass CORS, then ids, then metrics, then the client-gone
+    # watch (with the body deadline), then the size limit.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(ClientGoneMiddleware, body_timeout_s=settings.body_timeout_s)
     app.add_middleware(RequestMetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestIdMiddleware)
     if settings.cors_origin_list:
         app.add_middleware(
-            CORSMiddleware,
+            ErrorSchemaCORSMiddleware,
             allow_origins=settings.cors_origin_list,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key", HEADER],

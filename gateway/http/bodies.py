@@ -83,7 +83,36 @@ async def read_chat(request: Request, model: type[SummaryRequest]) -> ChatBody:
 
 
 async def _decoded_json(request: Request) -> object:
+    body = await request.body()
     try:
-        return json.loads(await request.body())
+        decoded = json.loads(body)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
         raise InvalidJsonError() from exc
+    except RecursionError as exc:  # nested deeper than the parser's stack
+        raise InvalidJsonError(
+            "JSON의 중첩이 너무 깊습니다.", "The JSON is nested too deeply."
+        ) from exc
+    if _has_lone_surrogate(body, decoded):
+        raise InvalidJsonError(
+            "JSON 문자열에 짝이 없는 서로게이트(\\ud800 등)가 있습니다. "
+            "올바른 유니코드로 보내 주세요.",
+            "A JSON string holds an unpaired surrogate escape (such as \\ud800), which is not "
+            "Unicode text. Send valid Unicode.",
+        )
+    return decoded
+
+
+def _has_lone_surrogate(body: bytes, decoded: object) -> bool:
+    r"""Whether a ``\uD800``-``\uDFFF`` escape decoded to half a character.
+
+    JSON allows such escapes, Python decodes them to lone surrogates, and every later
+    ``encode("utf-8")`` (tokenizer, Triton's BYTES tensors) fails. Raw UTF-8 cannot hold one,
+    so only a body with a ``\uD`` escape needs the full check (an encode of the decoded data).
+    """
+    if b"\\ud" not in body and b"\\uD" not in body:
+        return False
+    try:
+        json.dumps(decoded, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

@@ -8,6 +8,7 @@ request_id, details}}``; the streaming endpoint sends the same object in its ``e
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.errors import (
     BadRequestError,
+    BodyTimeoutError,
     BusyError,
     GatewayError,
     InternalError,
@@ -44,6 +46,7 @@ HTTP_STATUS: dict[type[GatewayError], int] = {
     UnauthorizedError: 401,
     NotFoundError: 404,
     MethodNotAllowedError: 405,
+    BodyTimeoutError: 408,
     PayloadTooLargeError: 413,
     UnsupportedMediaTypeError: 415,
     ValidationFailedError: 422,
@@ -96,13 +99,18 @@ def error_body(error: GatewayError) -> ErrorResponse:
     )
 
 
-def error_response(error: GatewayError) -> JSONResponse:
-    """``error`` as a JSON response with its status and advisory headers."""
+def error_response(
+    error: GatewayError, extra_headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """``error`` as a JSON response with its status and advisory headers (and ``extra``)."""
     headers = {}
-    if isinstance(error, BusyError):
+    if error.retry_after_s is not None:
         headers["Retry-After"] = str(error.retry_after_s)
     if isinstance(error, UnauthorizedError):
         headers["WWW-Authenticate"] = 'Bearer realm="calle"'
+    if isinstance(error, BodyTimeoutError):
+        headers["Connection"] = "close"  # the rest of the body is not worth waiting for
+    headers.update(extra_headers or {})
     body = error_body(error)
     return JSONResponse(body.model_dump(), status_code=body.error.status, headers=headers)
 
@@ -130,7 +138,8 @@ async def _validation_error(_request: Request, error: RequestValidationError) ->
 
 
 async def _http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
-    return error_response(error_for_status(error.status_code))
+    # Starlette's own headers (``Allow`` on a 405) are kept.
+    return error_response(error_for_status(error.status_code), error.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -5,51 +5,53 @@ from __future__ import annotations
 import base64
 import dataclasses
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gateway.models import ChatInput, ImageOptions, ImageResult, SummaryResult
+from gateway.models import (
+    ChatInput,
+    ChatMessage,
+    ImageOptions,
+    ImageResult,
+    SummaryResult,
+    chat_of_messages,
+)
 
 
-class ChatMessageIn(BaseModel):
-    """One chat message sent as JSON (unknown keys are ignored)."""
-
-    speaker: str = Field(min_length=1, max_length=200, description="Display name.")
-    text: str = Field(description="The message.")
-    time: datetime | None = Field(None, description="When it was sent (ISO-8601).")
+def _exactly_one_source(schema: dict[str, Any]) -> None:
+    """The JSON schema of what the validator accepts: one of the two, neither ``null``."""
+    properties = schema["properties"]
+    for name in ("chat", "messages"):
+        # pydantic writes "anyOf: [<type>, null]" for the optional fields: keep the type.
+        variants = properties[name].pop("anyOf")
+        properties[name].update(next(v for v in variants if v.get("type") != "null"))
+        properties[name].pop("default", None)
+    schema["oneOf"] = [{"required": ["chat"]}, {"required": ["messages"]}]
 
 
 class SummaryRequest(BaseModel):
     """A chat to summarize: an export's text or a message list (exactly one)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_exactly_one_source)
 
     chat: str | None = Field(
         None, min_length=1, description="The text of a KakaoTalk export, in any supported format."
     )
-    messages: list[ChatMessageIn] | None = Field(None, description="The messages, oldest first.")
+    messages: list[ChatMessage] | None = Field(None, description="The messages, oldest first.")
 
     @model_validator(mode="after")
     def _one_source(self) -> SummaryRequest:
-        if (self.chat is None) == (self.messages is None):
-            raise ValueError("send exactly one of 'chat' or 'messages'")
+        sent = {"chat", "messages"} & self.model_fields_set
+        if len(sent) != 1 or getattr(self, sent.pop()) is None:
+            raise ValueError("send exactly one of 'chat' (a string) or 'messages' (a list)")
         return self
 
     def chat_input(self) -> ChatInput:
         """The chat for the service layer."""
         if self.chat is not None:
             return ChatInput(self.chat)
-        return ChatInput(
-            [
-                {
-                    "speaker": message.speaker,
-                    "text": message.text,
-                    "time": message.time.isoformat() if message.time else None,
-                }
-                for message in self.messages or []
-            ]
-        )
+        return chat_of_messages(self.messages or [])
 
     def image_options(self) -> ImageOptions:
         """Picture settings: none for a summary."""

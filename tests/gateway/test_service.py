@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.admission import ConcurrencyLimit
+from gateway.cpu_pool import CpuPool
 from gateway.dialogue import SourceTokenizer
 from gateway.errors import (
     GatewayBusyError,
@@ -32,6 +33,9 @@ class FakeModels:
         self.dialogues: list[str] = []
         self.prompts: list[str] = []
 
+    def check_ready(self) -> None:
+        """Triton is always ready here."""
+
     async def summarize(self, dialogue: str, *, timeout_s: float) -> str:
         self.dialogues.append(dialogue)
         await asyncio.sleep(self.summary_delay)
@@ -41,6 +45,10 @@ class FakeModels:
         self.prompts.append(request.prompt)
         await asyncio.sleep(self.image_delay)
         return ImageResult(png=b"\x89PNG", seed=request.seed or 7)
+
+
+# Every chat here is small: parsed in a thread, the pool never starts a worker.
+INLINE_ONLY = CpuPool(1, inline_below_bytes=2**40)
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +69,7 @@ def service(tokenizer: SourceTokenizer):
             summary_timeout_s=timeout_s,
             image_timeout_s=timeout_s,
             burst_gap=timedelta(hours=2),
+            cpu_pool=INLINE_ONLY,
         )
 
     return make

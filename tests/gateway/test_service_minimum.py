@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from tokenizers import Tokenizer
+from tokenizers.models import WordLevel
+from tokenizers.pre_tokenizers import Whitespace
 
 from gateway.admission import ConcurrencyLimit
+from gateway.dialogue import SourceTokenizer
 from gateway.metrics import GatewayMetrics
 from gateway.models import ChatInput
 from gateway.service import CalleService
-from tests.gateway.test_service import FakeModels
+from tests.gateway.test_service import INLINE_ONLY, FakeModels
 
 EVENING_THEN_MORNING = ChatInput(
     [
@@ -24,16 +29,27 @@ EVENING_THEN_MORNING = ChatInput(
 )
 
 
+@pytest.fixture(scope="module")
+def tokenizer(tmp_path_factory: pytest.TempPathFactory) -> SourceTokenizer:
+    """A word-level tokenizer with a budget far above these chats: only the minimum decides."""
+    word_level = Tokenizer(WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
+    word_level.pre_tokenizer = Whitespace()
+    path: Path = tmp_path_factory.mktemp("tokenizer") / "tokenizer.json"
+    word_level.save(str(path))
+    return SourceTokenizer(path, budget=10_000)
+
+
 @pytest.mark.parametrize(
     ("min_messages", "min_speakers", "expected"),
     [(1, 1, (1, 1)), (1, 2, (2, 2)), (4, 1, (4, 2)), (10, 2, (7, 2))],
 )
 def test_the_configured_minimum_decides_how_far_selection_goes(
-    min_messages, min_speakers, expected
+    tokenizer, min_messages, min_speakers, expected
 ):
     metrics = GatewayMetrics()
     service = CalleService(
         FakeModels(),  # type: ignore[arg-type]
+        tokenizer=tokenizer,
         limit=ConcurrencyLimit(4, in_flight=metrics.in_flight),
         metrics=metrics,
         summary_timeout_s=5.0,
@@ -41,6 +57,7 @@ def test_the_configured_minimum_decides_how_far_selection_goes(
         burst_gap=timedelta(hours=2),
         min_messages=min_messages,
         min_speakers=min_speakers,
+        cpu_pool=INLINE_ONLY,
     )
 
     result = asyncio.run(service.summarize(EVENING_THEN_MORNING))

@@ -14,6 +14,7 @@ from export.parity import psnr
 from model_repository.diffusion_pipeline import (
     SCHEDULERS,
     DiffusionRunner,
+    GenerationCancelledError,
     make_scheduler,
     to_png,
 )
@@ -157,3 +158,17 @@ def test_invalid_seeds_and_lengths(runner) -> None:
         runner.generate([PROMPT], [-1], settings)
     with pytest.raises(RequestError, match=r"one seed and one negative prompt per prompt"):
         runner.generate([PROMPT, PROMPT], [1], settings)
+
+
+def test_stops_between_steps_once_cancelled(runner) -> None:
+    asked = []
+
+    def cancelled_after_three() -> bool:
+        asked.append(True)
+        return len(asked) > 3
+
+    settings = runner.settings(steps=20)
+    with pytest.raises(GenerationCancelledError) as raised:
+        runner.generate([PROMPT], [1], settings, should_stop=cancelled_after_three)
+    assert raised.value.steps_done == 3
+    assert len(asked) == 4  # asked before each step, and no step ran after the "yes"

@@ -28,6 +28,7 @@ from model_repository.diffusion_pipeline import (
     VAE_DECODER_INPUT,
     VAE_DECODER_OUTPUT,
     DiffusionRunner,
+    GenerationCancelledError,
     Settings,
     to_png,
 )
@@ -85,6 +86,9 @@ class TritonPythonModel:
                 results.append(self._generate(request))
             except RequestError as exc:
                 results.append(Failure(str(exc), rejected=True))
+            except GenerationCancelledError as exc:  # nobody waits for it: stop computing
+                self.steps_metric.increment(exc.steps_done)
+                results.append(Failure(str(exc)))
             except Exception as exc:  # any failure must still answer its request
                 log.exception("diffusion request failed")
                 results.append(Failure(f"diffusion failed: {exc}"))
@@ -110,6 +114,7 @@ class TritonPythonModel:
                 [seeds[i] for i in members],
                 settings,
                 [negatives[i] for i in members],
+                should_stop=request.is_cancelled,
             )
             self.loop_metric.observe(time.monotonic() - started)
             self.steps_metric.increment(settings.steps)
