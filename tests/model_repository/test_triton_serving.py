@@ -13,6 +13,7 @@ from PIL import Image
 from tritonclient.utils import InferenceServerException
 
 from calle.triton import TritonServer
+from model_repository.failures import rejection_reason
 from model_repository.summarization import Summarizer
 
 DIALOGUE = "P01: 내일 몇 시에 만나?\nP02: 세 시 어때? 역 앞에서 보자.\nP03: 좋아 ㅎㅎ"
@@ -101,7 +102,10 @@ def test_chat_to_image_returns_summary_and_png(client) -> None:
 def test_bad_input_gets_an_error_and_the_server_keeps_serving(client) -> None:
     with pytest.raises(InferenceServerException, match="must be UTF-8") as error:
         client.infer("summarizer", [text_input("dialogue", [b"\xff\xfe broken"])])
-    assert error.value.status() == "StatusCode.INVALID_ARGUMENT"
+    # Raised so that Triton counts it as a failure (model_repository.failures): INTERNAL, with
+    # the rejection marked so that clients still tell the input's fault from the server's.
+    assert error.value.status() == "StatusCode.INTERNAL"
+    assert rejection_reason(error.value.message()) == "input 'dialogue' must be UTF-8 text"
     with pytest.raises(InferenceServerException, match="'num_beams' must be between 1 and 16"):
         client.infer("summarizer", [text_input("dialogue", [DIALOGUE]), int_input("num_beams", 99)])
     with pytest.raises(InferenceServerException, match="dialogue' is empty"):
