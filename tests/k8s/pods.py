@@ -118,6 +118,10 @@ def sandbox_argv(
     mount_args = [
         item for m in mounts for item in (m.path, str(m.source), "ro" if m.read_only else "rw")
     ]
+    # The checkout (its .venv stands for the images' venv, its scripts name its own path) at its
+    # own path, last, over whatever the pod's root or volumes put there: a clone under /tmp or
+    # /root would otherwise be hidden by the pod's own /tmp or the unbound /root.
+    mount_args += [str(REPO_ROOT), str(REPO_ROOT), "ro"]
     uid, gid = user
     not_bound = sorted(_NOT_BOUND | {m.path.strip("/").split("/")[0] for m in mounts})
     inner = [
