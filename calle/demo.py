@@ -19,8 +19,8 @@ from pathlib import Path
 
 import httpx
 
-from calle.settings import GatewaySettings
 from gateway.server import serve_gateway
+from gateway.settings import GatewaySettings
 
 logger = logging.getLogger(__name__)
 

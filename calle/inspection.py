@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from calle.settings import gateway_settings
+from gateway.settings import gateway_settings
 
 _SUFFIXES = frozenset({".txt", ".csv", ".json"})
 

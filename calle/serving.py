@@ -16,10 +16,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from calle.settings import GatewaySettings, TritonSettings, gateway_settings, triton_settings
+from calle.settings import TritonSettings, triton_settings
 from calle.supervisor import TritonSupervisor
 from calle.triton import TritonServer, usable_cores
 from gateway.logs import configure_logging
+from gateway.settings import GatewaySettings, gateway_settings
 
 log = logging.getLogger(__name__)
 

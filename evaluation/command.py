@@ -48,10 +48,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from calle.settings import gateway_settings, triton_settings
+from calle.settings import triton_settings
 from evaluation.configs import DECODING_KEYS, ConfigError, base_config, configurations
 from evaluation.embedding import DEFAULT_EMBEDDER, NO_EMBEDDER
 from evaluation.metrics import DEFAULT_THRESHOLD
+from gateway.settings import gateway_settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

@@ -17,7 +17,7 @@ from tokenizers import Tokenizer
 
 from gateway.ingest import DEFAULT_GAP, Dialogue, ParsedChat, select_dialogue
 from gateway.ingest.selection import DEFAULT_MIN_MESSAGES, DEFAULT_MIN_SPEAKERS
-from gateway.models import ChatInput
+from gateway.service_io import ChatInput
 
 
 class SourceTokenizer:

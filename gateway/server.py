@@ -13,9 +13,9 @@ import math
 
 import uvicorn
 
-from calle.settings import GatewaySettings
 from gateway.http.app import create_app
 from gateway.http.protocol import HeaderTimeoutProtocol
+from gateway.settings import GatewaySettings
 
 logger = logging.getLogger(__name__)
 

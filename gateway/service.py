@@ -23,7 +23,7 @@ from gateway.errors import StageTimeoutError, from_ingest_error
 from gateway.ingest import Dialogue, IngestError, ParsedChat
 from gateway.ingest.selection import DEFAULT_MIN_MESSAGES, DEFAULT_MIN_SPEAKERS
 from gateway.metrics import GatewayMetrics
-from gateway.models import ChatInput, ImageOptions, ImageRequest, ImageResult, SummaryResult
+from gateway.service_io import ChatInput, ImageOptions, ImageRequest, ImageResult, SummaryResult
 from gateway.triton_models import DIFFUSION, SUMMARIZER, TritonModels
 
 logger = logging.getLogger(__name__)

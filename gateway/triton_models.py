@@ -30,8 +30,8 @@ from gateway.errors import (
     TritonUnavailableError,
 )
 from gateway.metrics import GatewayMetrics
-from gateway.models import ImageRequest, ImageResult
 from gateway.request_id import current_request_id
+from gateway.service_io import ImageRequest, ImageResult
 from gateway.triton_health import TritonReadiness
 from model_repository.failures import rejection_reason
 

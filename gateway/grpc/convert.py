@@ -1,6 +1,6 @@
 """Protobuf messages to the service layer's types and back.
 
-Picture settings are validated through :class:`gateway.models.ImageOptions`, the same model the
+Picture settings are validated through :class:`gateway.service_io.ImageOptions`, the same model the
 HTTP API uses, so both front ends accept exactly the same ranges.
 """
 
@@ -12,7 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from gateway.errors import ValidationFailedError, from_validation_errors
 from gateway.grpc.generated import calle_pb2
-from gateway.models import (
+from gateway.service_io import (
     ChatInput,
     ChatMessage,
     ImageOptions,

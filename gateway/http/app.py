@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from tritonclient.grpc.aio import InferenceServerClient
 
-from calle.settings import GatewaySettings
 from gateway.admission import ConcurrencyLimit
 from gateway.auth import ApiKeys
 from gateway.cpu_pool import CpuPool
@@ -32,9 +31,10 @@ from gateway.http.openapi import install_openapi
 from gateway.http.routes import chat_images, health, images, summaries, web
 from gateway.http.schemas import ChatImageRequest, ImageResponse, SummaryRequest
 from gateway.metrics import GatewayMetrics
-from gateway.models import ImageRequest
 from gateway.request_id import HEADER
 from gateway.service import CalleService
+from gateway.service_io import ImageRequest
+from gateway.settings import GatewaySettings
 from gateway.triton_health import TritonReadiness, channel_args
 from gateway.triton_models import TritonModels
 

@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 
 from gateway.errors import InvalidJsonError, UnsupportedMediaTypeError, ValidationFailedError
 from gateway.http.schemas import SummaryRequest
-from gateway.models import ChatInput, ImageOptions, Model, validated
+from gateway.service_io import ChatInput, ImageOptions, Model, validated
 
 JSON = "application/json"
 MULTIPART = "multipart/form-data"

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gateway.models import (
+from gateway.service_io import (
     ChatInput,
     ChatMessage,
     ImageOptions,

@@ -33,7 +33,7 @@ from gateway.http.schemas import (
     SummaryRequest,
     SummaryResponse,
 )
-from gateway.models import ImageRequest, ImageResult
+from gateway.service_io import ImageRequest, ImageResult
 from loadtest.baseline.models import BaselineModels
 from loadtest.baseline.worker import SingleWorker
 

@@ -23,7 +23,7 @@ from export.summarizer import load_summarizer
 from gateway.dialogue import SourceTokenizer, latest_dialogue
 from gateway.errors import ModelRejectedInputError, from_ingest_error
 from gateway.ingest import IngestError
-from gateway.models import ChatInput, ImageRequest, ImageResult, SummaryResult
+from gateway.service_io import ChatInput, ImageRequest, ImageResult, SummaryResult
 from model_repository.diffusion_pipeline import (
     PIPELINE_FILE,
     SCHEDULER_DIR,

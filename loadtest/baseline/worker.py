@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from gateway.models import ChatInput, ImageOptions, ImageRequest, ImageResult, SummaryResult
+from gateway.service_io import ChatInput, ImageOptions, ImageRequest, ImageResult, SummaryResult
 from loadtest.baseline.models import BaselineModels
 
 T = TypeVar("T")

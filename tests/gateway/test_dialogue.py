@@ -10,7 +10,7 @@ from tokenizers import Tokenizer
 from transformers import AutoTokenizer
 
 from gateway.dialogue import SourceTokenizer, latest_dialogue
-from gateway.models import ChatInput
+from gateway.service_io import ChatInput
 from model_repository.summarization import Summarizer
 
 

@@ -19,8 +19,8 @@ from gateway.errors import (
     StageTimeoutError,
 )
 from gateway.metrics import GatewayMetrics
-from gateway.models import ChatInput, ImageOptions, ImageRequest, ImageResult, SummaryResult
 from gateway.service import CalleService
+from gateway.service_io import ChatInput, ImageOptions, ImageRequest, ImageResult, SummaryResult
 from tests.gateway.helpers import SAMPLE_CHAT
 
 

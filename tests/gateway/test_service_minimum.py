@@ -14,8 +14,8 @@ from tokenizers.pre_tokenizers import Whitespace
 from gateway.admission import ConcurrencyLimit
 from gateway.dialogue import SourceTokenizer
 from gateway.metrics import GatewayMetrics
-from gateway.models import ChatInput
 from gateway.service import CalleService
+from gateway.service_io import ChatInput
 from tests.gateway.test_service import INLINE_ONLY, FakeModels
 
 EVENING_THEN_MORNING = ChatInput(

@@ -11,8 +11,8 @@ from pathlib import PurePosixPath
 import pytest
 import yaml
 
-from calle.settings import GatewaySettings
 from export.versions import CURRENT
+from gateway.settings import GatewaySettings
 
 from .helpers import (
     GATEWAY_ENV_VARS,

@@ -199,7 +199,15 @@ def _third_party_imports(paths: list[Path]) -> set[str]:
     import sys
     from importlib.metadata import packages_distributions
 
-    first_party = {"calle", "evaluation", "export", "gateway", "loadtest", "model_repository"}
+    first_party = {
+        "calle",
+        "contract",
+        "evaluation",
+        "export",
+        "gateway",
+        "loadtest",
+        "model_repository",
+    }
     modules = set()
     for path in paths:
         for node in ast.parse(path.read_text()).body:  # module level only: lazy imports differ
@@ -224,7 +232,7 @@ def _python_files(*roots: str) -> list[Path]:
 
 def test_gateway_image_carries_what_the_gateway_imports():
     needed = _third_party_imports(
-        _python_files("gateway", "calle/cli.py", "calle/settings.py", "calle/triton.py")
+        _python_files("gateway", "contract", "calle/cli.py", "calle/settings.py", "calle/triton.py")
     )
     missing = needed - set(_requirements(REQUIREMENTS["calle-gateway"]))
     assert not missing, f"gateway-requirements.txt lacks {sorted(missing)}"

@@ -27,8 +27,8 @@ from gateway.http.schemas import (
     ImageResponse,
     SummaryResponse,
 )
-from gateway.models import ImageResult, SummaryResult
 from gateway.request_id import current_request_id
+from gateway.service_io import ImageResult, SummaryResult
 
 logger = logging.getLogger(__name__)
 

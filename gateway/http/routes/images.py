@@ -11,7 +11,7 @@ from gateway.http.bodies import JSON, read_json
 from gateway.http.dependencies import Service, require_api_key
 from gateway.http.openapi import ERROR_RESPONSES, REF, json_body
 from gateway.http.schemas import ImageResponse
-from gateway.models import ImageRequest
+from gateway.service_io import ImageRequest
 
 router = APIRouter(tags=["images"], dependencies=[Depends(require_api_key)])
 

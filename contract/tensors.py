@@ -1,0 +1,40 @@
+"""Tensor and config-parameter names of each model, as its ``config.pbtxt`` declares them.
+
+The templates in ``model_repository/*/config.pbtxt`` declare the same names; a test checks
+that the two agree, so a renamed tensor fails in one place.
+"""
+
+from __future__ import annotations
+
+# summarizer (and chat_to_image's first half)
+DIALOGUE = "dialogue"
+SUMMARY = "summary"
+TOKEN_IDS = "token_ids"
+NUM_BEAMS = "num_beams"
+MAX_LENGTH = "max_length"
+NO_REPEAT_NGRAM_SIZE = "no_repeat_ngram_size"
+
+# diffusion (and chat_to_image's second half)
+PROMPT = "prompt"
+NEGATIVE_PROMPT = "negative_prompt"
+SEED = "seed"
+STEPS = "steps"
+GUIDANCE_SCALE = "guidance_scale"
+HEIGHT = "height"
+WIDTH = "width"
+SCHEDULER = "scheduler"
+IMAGE = "image"
+
+# tensor models
+TEXT_ENCODER_INPUT = "input_ids"
+TEXT_ENCODER_OUTPUT = "last_hidden_state"
+UNET_INPUTS = ("sample", "timestep", "encoder_hidden_states")
+UNET_OUTPUT = "out_sample"
+VAE_DECODER_INPUT = "latent_sample"
+VAE_DECODER_OUTPUT = "sample"
+
+# summarizer config parameters
+TOKENIZER_SHA256 = "tokenizer_sha256"  # of the tokenizer.json it was exported with
+FIRST_SENTENCE_ONLY = "first_sentence_only"
+MAX_SOURCE_TOKENS = "max_source_tokens"
+COMPUTE_TYPE = "compute_type"
