@@ -9,23 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contract.repository import DEFAULT_ROOT
+from gateway.settings import TritonEndpoints
 
 
-class TritonSettings(BaseSettings):
-    """How the local Triton server is started and reached."""
-
-    model_config = SettingsConfigDict(env_prefix="CALLE_TRITON_", extra="ignore")
+class TritonSettings(TritonEndpoints):
+    """How the local Triton server is started (where it listens: :class:`TritonEndpoints`)."""
 
     model_repository: Path = Field(
         DEFAULT_ROOT, description="Exported model repository served by Triton."
     )
-    host: str = Field("127.0.0.1", description="Host the gateway uses to reach Triton.")
-    http_port: int = Field(8000, description="Triton HTTP/REST port.")
-    grpc_port: int = Field(8001, description="Triton gRPC port.")
-    metrics_port: int = Field(8002, description="Triton Prometheus metrics port.")
     startup_timeout_s: float = Field(300.0, description="How long to wait for readiness.")
     exit_timeout_s: int = Field(30, description="Grace period for in-flight requests on stop.")
     log_file: Path | None = Field(None, description="Write the server log here (else inherit).")
@@ -38,16 +32,6 @@ class TritonSettings(BaseSettings):
     restart_backoff_s: float = Field(
         1.0, gt=0, description="Delay before restarting a dead Triton; doubles per failure."
     )
-
-    @property
-    def grpc_url(self) -> str:
-        """``host:port`` of Triton's gRPC endpoint."""
-        return f"{self.host}:{self.grpc_port}"
-
-    @property
-    def http_url(self) -> str:
-        """``host:port`` of Triton's HTTP endpoint."""
-        return f"{self.host}:{self.http_port}"
 
 
 def triton_settings(**overrides: object) -> TritonSettings:

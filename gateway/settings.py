@@ -16,6 +16,31 @@ from contract.repository import CURRENT, DEFAULT_ROOT, summarizer_tokenizer
 from gateway.ingest.selection import DEFAULT_MIN_MESSAGES, DEFAULT_MIN_SPEAKERS
 
 
+class TritonEndpoints(BaseSettings):
+    """Where Triton listens: the one place its host and ports are configured.
+
+    The gateway reads it to reach Triton; ``calle serve`` extends it to start one
+    (:class:`calle.settings.TritonSettings`), with the same ``CALLE_TRITON_*`` variables.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CALLE_TRITON_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Host the gateway uses to reach Triton.")
+    http_port: int = Field(8000, description="Triton HTTP/REST port.")
+    grpc_port: int = Field(8001, description="Triton gRPC port (inference).")
+    metrics_port: int = Field(8002, description="Triton Prometheus metrics port.")
+
+    @property
+    def grpc_url(self) -> str:
+        """``host:port`` of Triton's gRPC endpoint."""
+        return f"{self.host}:{self.grpc_port}"
+
+    @property
+    def http_url(self) -> str:
+        """``host:port`` of Triton's HTTP endpoint."""
+        return f"{self.host}:{self.http_port}"
+
+
 class GatewaySettings(BaseSettings):
     """The HTTP/gRPC gateway in front of Triton."""
 
@@ -24,9 +49,9 @@ class GatewaySettings(BaseSettings):
     http_host: str = Field("127.0.0.1", description="Interface the HTTP and gRPC servers bind.")
     http_port: int = Field(8080, description="HTTP port (API, web page, /metrics).")
     grpc_port: int = Field(50051, description="gRPC port.")
-    triton_host: str = Field("127.0.0.1", description="Host of Triton.")
-    triton_grpc_port: int = Field(8001, description="Triton gRPC port (inference).")
-    triton_http_port: int = Field(8000, description="Triton HTTP port.")
+    triton: TritonEndpoints = Field(
+        default_factory=TritonEndpoints, description="Where Triton listens (CALLE_TRITON_*)."
+    )
     max_concurrency: int = Field(32, ge=1, description="Requests served at once; more get 429.")
     max_request_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest request body.")
     summary_timeout_s: float = Field(60.0, gt=0, description="Deadline of one summary.")
@@ -68,11 +93,6 @@ class GatewaySettings(BaseSettings):
     def burst_gap(self) -> timedelta:
         """The silence that ends a conversation."""
         return timedelta(minutes=self.burst_gap_minutes)
-
-    @property
-    def triton_grpc_url(self) -> str:
-        """``host:port`` of Triton's gRPC endpoint."""
-        return f"{self.triton_host}:{self.triton_grpc_port}"
 
     @property
     def api_key_set(self) -> frozenset[str]:

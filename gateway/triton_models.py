@@ -21,6 +21,7 @@ import tritonclient.grpc as grpcclient
 from tritonclient.grpc.aio import InferenceServerClient
 from tritonclient.utils import InferenceServerException
 
+from contract.rejections import rejection_reason
 from gateway.errors import (
     GatewayError,
     ModelRejectedInputError,
@@ -33,7 +34,6 @@ from gateway.metrics import GatewayMetrics
 from gateway.request_id import current_request_id
 from gateway.service_io import ImageRequest, ImageResult
 from gateway.triton_health import TritonReadiness
-from model_repository.failures import rejection_reason
 
 logger = logging.getLogger(__name__)
 

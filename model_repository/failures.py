@@ -15,7 +15,7 @@ which is always the case for models that execute one request at a time (``diffus
 ``chat_to_image``). In a batch where some requests succeed, the failed ones get error responses
 and are undercounted: failing the good ones would be worse. A rejected input (the client's
 fault) carries :data:`REJECTED` in its message so that clients, the gateway among them, can still
-tell it from a server fault with :func:`rejection_reason`.
+tell it from a server fault with :func:`contract.rejections.rejection_reason`.
 
 Only :func:`error_response` imports ``triton_python_backend_utils`` (when called), so the rest
 is unit-tested without a server.
@@ -23,13 +23,11 @@ is unit-tested without a server.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-REJECTED = "[rejected]"
-_REASON = re.compile(re.escape(REJECTED) + r" (.*?)(?:\n\nAt:\n|\Z)", re.DOTALL)
+from contract.rejections import rejected
 
 R = TypeVar("R")
 
@@ -48,7 +46,7 @@ class Failure:
 
     def text(self) -> str:
         """The message as the client reads it (rejections marked with :data:`REJECTED`)."""
-        return f"{REJECTED} {self.message}" if self.rejected else self.message
+        return rejected(self.message) if self.rejected else self.message
 
 
 class ExecuteFailedError(RuntimeError):
@@ -80,13 +78,3 @@ def finish(
     if failures and len(failures) == len(results):
         raise ExecuteFailedError("; ".join(dict.fromkeys(f.text() for f in failures)))
     return [respond(r) if isinstance(r, Failure) else r for r in results]
-
-
-def rejection_reason(message: str) -> str | None:
-    """The reason of a rejected input in an error message from Triton, else ``None``.
-
-    Strips what Triton wraps around a raised error (model instance, exception name, the
-    Python traceback after ``At:``), also when a BLS caller passed it on.
-    """
-    match = _REASON.search(message)
-    return match.group(1).strip() if match else None

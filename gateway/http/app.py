@@ -55,7 +55,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The summarizer's exported tokenizer: chats are trimmed to its budget here.
     tokenizer = SourceTokenizer(settings.summarizer_tokenizer)
     app.state.source_tokenizer = tokenizer
-    client = InferenceServerClient(settings.triton_grpc_url, channel_args=channel_args())
+    client = InferenceServerClient(settings.triton.grpc_url, channel_args=channel_args())
     readiness = TritonReadiness(
         client,
         interval_s=settings.triton_probe_interval_s,
@@ -86,7 +86,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.triton_client, app.state.models, app.state.service = client, models, service
     await readiness.start()
     await grpc_server.start()
-    logger.info("gRPC on %s, Triton at %s", grpc_server.address, settings.triton_grpc_url)
+    logger.info("gRPC on %s, Triton at %s", grpc_server.address, settings.triton.grpc_url)
     try:
         yield
     finally:

@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 
 import pytest
 import yaml
+from pydantic_settings import BaseSettings
 
 from export.versions import CURRENT
 from gateway.settings import GatewaySettings
@@ -168,10 +169,23 @@ def test_gateway_environment_is_the_planned_one(rendered, overlay):
     assert env["CALLE_CORS_ORIGINS"] == ""
 
 
+def _environment_names(settings: type[BaseSettings]) -> set[str]:
+    """The variables ``settings`` reads, those of nested settings (``CALLE_TRITON_*``) included."""
+    prefix = settings.model_config.get("env_prefix", "")
+    names = set()
+    for name, info in settings.model_fields.items():
+        kind = info.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseSettings):
+            names |= _environment_names(kind)
+        else:
+            names.add(f"{prefix}{name}".upper())
+    return names
+
+
 @serving
 def test_gateway_environment_matches_the_settings_class(rendered, overlay, monkeypatch):
     prefix = GatewaySettings.model_config.get("env_prefix", "")
-    expected = {f"{prefix}{name}".upper() for name in GatewaySettings.model_fields}
+    expected = _environment_names(GatewaySettings)
     env = gateway_env(rendered(overlay))
     assert set(env) - expected == set(), "k8s sets variables the gateway does not read"
     assert expected - set(env) == set(), "gateway settings missing from the ConfigMap"

@@ -15,8 +15,8 @@ from PIL import Image
 from tritonclient.utils import InferenceServerException
 
 from calle.triton import TritonServer
+from contract.rejections import rejection_reason
 from model_repository.diffusion_pipeline import DiffusionRunner
-from model_repository.failures import rejection_reason
 
 pytestmark = pytest.mark.triton
 

@@ -17,7 +17,7 @@ import tritonclient.grpc as grpcclient
 from tritonclient.utils import InferenceServerException
 
 from calle.triton import TritonServer
-from model_repository.failures import REJECTED
+from contract.rejections import REJECTED
 
 from .test_triton_serving import DIALOGUE, int_input, text_input
 

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from model_repository.failures import (
-    REJECTED,
-    ExecuteFailedError,
-    Failure,
-    finish,
-    rejection_reason,
-)
+from contract.rejections import REJECTED, rejection_reason
+from model_repository.failures import ExecuteFailedError, Failure, finish
 
 
 def _respond(failure: Failure) -> str:

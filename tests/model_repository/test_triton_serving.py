@@ -13,7 +13,7 @@ from PIL import Image
 from tritonclient.utils import InferenceServerException
 
 from calle.triton import TritonServer
-from model_repository.failures import rejection_reason
+from contract.rejections import rejection_reason
 from model_repository.summarization import Summarizer
 
 DIALOGUE = "P01: 내일 몇 시에 만나?\nP02: 세 시 어때? 역 앞에서 보자.\nP03: 좋아 ㅎㅎ"

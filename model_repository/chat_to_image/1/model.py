@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
-from model_repository.failures import Failure, finish, rejection_reason
+from contract.rejections import rejection_reason
+from model_repository.failures import Failure, finish
 
 SUMMARY, IMAGE, SEED = "summary", "image", "seed"
 
