@@ -1,6 +1,9 @@
 """The service layer: the gateway's three operations, called by HTTP routes and gRPC alike.
 
-Each operation takes a concurrency slot (or fails with 429 at once), runs its stages under
+It reads and trims chats (with the summarizer's exported tokenizer, here, before any model
+sees them) and leaves the two models to a :class:`gateway.backend.Backend`. Each operation
+takes a concurrency slot (or fails with 429 at once), then the backend's
+:meth:`~gateway.backend.Backend.job` for its whole work, and runs its stages under
 their deadlines (the summary stage under ``CALLE_SUMMARY_TIMEOUT_S``, the image stage under
 ``CALLE_IMAGE_TIMEOUT_S``, 504 when missed) and records stage metrics. Chat text is never
 logged: only counts, durations and ids are.
@@ -16,7 +19,9 @@ from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
 from typing import TypeVar
 
+from contract.repository import DIFFUSION, SUMMARIZER
 from gateway.admission import ConcurrencyLimit
+from gateway.backend import Backend
 from gateway.cpu_pool import CpuPool
 from gateway.dialogue import SourceTokenizer, latest_dialogue
 from gateway.errors import StageTimeoutError, from_ingest_error
@@ -24,7 +29,7 @@ from gateway.ingest import Dialogue, IngestError, ParsedChat
 from gateway.ingest.selection import DEFAULT_MIN_MESSAGES, DEFAULT_MIN_SPEAKERS
 from gateway.metrics import GatewayMetrics
 from gateway.service_io import ChatInput, ImageOptions, ImageRequest, ImageResult, SummaryResult
-from gateway.triton_models import DIFFUSION, SUMMARIZER, TritonModels
+from gateway.settings import GatewaySettings
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +37,13 @@ T = TypeVar("T")
 
 
 class CalleService:
-    """Summaries, images, and both in a row, on Triton.
+    """Summaries, images, and both in a row, on one backend.
+
+    The service owns its backend and CPU pool: :meth:`start` starts the backend, :meth:`close`
+    closes both.
 
     Args:
-        models: The Triton models.
+        backend: What runs the models (Triton when served).
         tokenizer: The summarizer's tokenizer (chats are trimmed with it here).
         limit: The gateway's concurrency limit.
         metrics: Stage and latency metrics.
@@ -49,7 +57,7 @@ class CalleService:
 
     def __init__(
         self,
-        models: TritonModels,
+        backend: Backend,
         *,
         tokenizer: SourceTokenizer,
         limit: ConcurrencyLimit,
@@ -61,7 +69,7 @@ class CalleService:
         min_speakers: int = DEFAULT_MIN_SPEAKERS,
         cpu_pool: CpuPool,
     ) -> None:
-        self._models = models
+        self._backend = backend
         self._tokenizer = tokenizer
         self._limit = limit
         self._metrics = metrics
@@ -72,16 +80,57 @@ class CalleService:
         self._min_speakers = min_speakers
         self._cpu_pool = cpu_pool
 
+    @classmethod
+    def from_settings(
+        cls, backend: Backend, settings: GatewaySettings, *, metrics: GatewayMetrics
+    ) -> CalleService:
+        """The service ``settings`` describe, loading the tokenizer they name."""
+        return cls(
+            backend,
+            tokenizer=SourceTokenizer(settings.summarizer_tokenizer),
+            limit=ConcurrencyLimit(settings.max_concurrency, in_flight=metrics.in_flight),
+            metrics=metrics,
+            summary_timeout_s=settings.summary_timeout_s,
+            image_timeout_s=settings.image_timeout_s,
+            burst_gap=settings.burst_gap,
+            min_messages=settings.min_dialogue_messages,
+            min_speakers=settings.min_dialogue_speakers,
+            cpu_pool=CpuPool(
+                settings.ingest_workers, inline_below_bytes=settings.ingest_inline_bytes
+            ),
+        )
+
+    @property
+    def backend(self) -> Backend:
+        """What runs the models (for readiness answers)."""
+        return self._backend
+
+    @property
+    def tokenizer(self) -> SourceTokenizer:
+        """The tokenizer chats are trimmed with (its digest must match the summarizer's)."""
+        return self._tokenizer
+
+    async def start(self) -> None:
+        """Start the backend (before the first request)."""
+        await self._backend.start()
+
+    async def close(self) -> None:
+        """Close the backend and stop the CPU pool's workers (after the last request)."""
+        try:
+            await self._backend.close()
+        finally:
+            self._cpu_pool.close()
+
     async def summarize(self, chat: ChatInput) -> SummaryResult:
         """Summarize the latest conversation of ``chat``."""
-        self._models.check_ready()
-        async with self._limit.slot():
+        self._backend.check_ready()
+        async with self._limit.slot(), self._backend.job():
             return await self._summary(chat, time.perf_counter())
 
     async def generate_image(self, request: ImageRequest) -> ImageResult:
         """Draw ``request.prompt``."""
-        self._models.check_ready()
-        async with self._limit.slot():
+        self._backend.check_ready()
+        async with self._limit.slot(), self._backend.job():
             return await self._image(request, time.perf_counter())
 
     async def chat_to_image(
@@ -89,11 +138,11 @@ class CalleService:
     ) -> AsyncIterator[SummaryResult | ImageResult]:
         """Summarize ``chat``, yield the summary at once, then draw it and yield the image.
 
-        One slot is held for both; callers close the iterator (``contextlib.aclosing``) so that
-        a client that goes away frees it at once.
+        One slot (and one backend job) is held for both; callers close the iterator
+        (``contextlib.aclosing``) so that a client that goes away frees it at once.
         """
-        self._models.check_ready()
-        async with self._limit.slot():
+        self._backend.check_ready()
+        async with self._limit.slot(), self._backend.job():
             admitted = time.perf_counter()
             summary = await self._summary(chat, admitted)
             yield summary
@@ -116,7 +165,9 @@ class CalleService:
         with self._metrics.stage("parse", "gateway"):
             parsed, dialogue = await self._dialogue(chat)
         with self._metrics.stage("summarize", SUMMARIZER):
-            summary = await self._models.summarize(dialogue.text, timeout_s=self._summary_timeout_s)
+            summary = await self._backend.summarize(
+                dialogue.text, timeout_s=self._summary_timeout_s
+            )
         return SummaryResult(
             summary=summary,
             message_count=dialogue.message_count,
@@ -155,7 +206,7 @@ class CalleService:
             result = await self._within(
                 "image",
                 self._image_timeout_s,
-                self._models.generate_image(request, timeout_s=self._image_timeout_s),
+                self._backend.draw(request, timeout_s=self._image_timeout_s),
             )
         elapsed = time.perf_counter() - admitted
         self._metrics.time_to_image.observe(elapsed)

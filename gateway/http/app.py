@@ -1,8 +1,9 @@
-"""The FastAPI app: routers, error handlers, middleware, and the process's lifespan.
+"""The FastAPI app: routers, error handlers, middleware, and the service's lifetime.
 
-The lifespan creates one ``tritonclient.grpc.aio`` client, the service layer on top of it, and
-the gRPC server that shares them; it stores them on ``app.state`` and closes them on shutdown
-(gRPC drains first, then the client closes).
+:func:`create_app` serves any :class:`gateway.backend.Backend` (Triton when served, the
+baseline and the in-process engines in the load test, a fake in the contract tests). Its
+lifespan starts the service (and with it the backend) and closes it on shutdown; the gRPC
+front is not part of it (:mod:`gateway.server` runs both fronts over one service).
 """
 
 from __future__ import annotations
@@ -12,13 +13,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from tritonclient.grpc.aio import InferenceServerClient
 
-from gateway.admission import ConcurrencyLimit
 from gateway.auth import ApiKeys
-from gateway.cpu_pool import CpuPool
-from gateway.dialogue import SourceTokenizer
-from gateway.grpc.server import GrpcServer
+from gateway.backend import Backend
 from gateway.http.cors import ErrorSchemaCORSMiddleware
 from gateway.http.errors import install_error_handlers
 from gateway.http.middleware import (
@@ -35,8 +32,6 @@ from gateway.request_id import HEADER
 from gateway.service import CalleService
 from gateway.service_io import ImageRequest
 from gateway.settings import GatewaySettings
-from gateway.triton_health import TritonReadiness, channel_args
-from gateway.triton_models import TritonModels
 
 logger = logging.getLogger(__name__)
 
@@ -50,56 +45,30 @@ calls need `Authorization: Bearer <key>` or `X-API-Key: <key>`.
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Build the Triton client, service layer and gRPC server; tear them down in reverse."""
-    settings: GatewaySettings = app.state.settings
-    # The summarizer's exported tokenizer: chats are trimmed to its budget here.
-    tokenizer = SourceTokenizer(settings.summarizer_tokenizer)
-    app.state.source_tokenizer = tokenizer
-    client = InferenceServerClient(settings.triton.grpc_url, channel_args=channel_args())
-    readiness = TritonReadiness(
-        client,
-        interval_s=settings.triton_probe_interval_s,
-        timeout_s=settings.triton_probe_timeout_s,
-    )
-    models = TritonModels(client, metrics=app.state.metrics, readiness=readiness)
-    cpu_pool = CpuPool(settings.ingest_workers, inline_below_bytes=settings.ingest_inline_bytes)
-    service = CalleService(
-        models,
-        tokenizer=tokenizer,
-        limit=ConcurrencyLimit(settings.max_concurrency, in_flight=app.state.metrics.in_flight),
-        metrics=app.state.metrics,
-        summary_timeout_s=settings.summary_timeout_s,
-        image_timeout_s=settings.image_timeout_s,
-        burst_gap=settings.burst_gap,
-        min_messages=settings.min_dialogue_messages,
-        min_speakers=settings.min_dialogue_speakers,
-        cpu_pool=cpu_pool,
-    )
-    grpc_server = GrpcServer(
-        service,
-        api_keys=app.state.api_keys,
-        metrics=app.state.metrics,
-        host=settings.http_host,
-        port=settings.grpc_port,
-        max_request_bytes=settings.max_request_bytes,
-    )
-    app.state.triton_client, app.state.models, app.state.service = client, models, service
-    await readiness.start()
-    await grpc_server.start()
-    logger.info("gRPC on %s, Triton at %s", grpc_server.address, settings.triton.grpc_url)
+    """Start the service before the first request; close it after the last."""
+    service: CalleService = app.state.service
+    await service.start()
     try:
         yield
     finally:
-        # In-flight requests may take a whole image stage; Kubernetes' grace period allows it.
-        await grpc_server.stop(settings.image_timeout_s)
-        await readiness.stop()
-        cpu_pool.close()
-        await client.close()
-        logger.info("gateway stopped")
+        await service.close()
+        logger.info("HTTP app stopped")
 
 
-def create_app(settings: GatewaySettings) -> FastAPI:
-    """The HTTP app for ``settings`` (the gRPC server starts with it, in its lifespan)."""
+def create_app(
+    backend: Backend, settings: GatewaySettings, *, metrics: GatewayMetrics | None = None
+) -> FastAPI:
+    """The HTTP API over ``backend``, standalone: its lifespan starts and closes the service.
+
+    Args:
+        backend: What runs the models; the app's service owns it from now on.
+        settings: The gateway's settings (limits, deadlines, keys, CORS, tokenizer).
+        metrics: The process's metrics, when something else (the backend, the gRPC server)
+            records into them too; a fresh set otherwise.
+
+    ``app.state`` holds ``settings``, ``metrics``, ``api_keys`` and ``service`` (the one the
+    gRPC front shares when :mod:`gateway.server` serves both).
+    """
     app = FastAPI(
         title="CALL-E gateway",
         version="0.1.0",
@@ -109,8 +78,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.metrics = GatewayMetrics()
+    app.state.metrics = metrics = metrics if metrics is not None else GatewayMetrics()
     app.state.api_keys = ApiKeys(settings.api_key_set)
+    app.state.service = CalleService.from_settings(backend, settings, metrics=metrics)
     for router in (summaries.router, images.router, chat_images.router, health.router):
         app.include_router(router)
     app.include_router(web.router)
@@ -122,7 +92,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     # watch (with the body deadline), then the size limit.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(ClientGoneMiddleware, body_timeout_s=settings.body_timeout_s)
-    app.add_middleware(RequestMetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
     if settings.cors_origin_list:
         app.add_middleware(

@@ -1,4 +1,4 @@
-"""What routes get injected: the service layer, the Triton models, the API key check."""
+"""What routes get injected: the service layer, its backend, the API key check."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from gateway.backend import Backend
 from gateway.service import CalleService
-from gateway.triton_models import TritonModels
 
 # Declared for the OpenAPI page (its "Authorize" button); the check reads the raw headers.
 _bearer = HTTPBearer(auto_error=False, description="API key as 'Authorization: Bearer <key>'.")
@@ -16,13 +16,13 @@ _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="
 
 
 def get_service(request: Request) -> CalleService:
-    """The app's service layer (built by the lifespan)."""
+    """The app's service layer (built by :func:`gateway.http.app.create_app`)."""
     return request.app.state.service
 
 
-def get_models(request: Request) -> TritonModels:
-    """The app's Triton models (built by the lifespan)."""
-    return request.app.state.models
+def get_backend(request: Request) -> Backend:
+    """What the app's service runs the models on."""
+    return get_service(request).backend
 
 
 async def require_api_key(
@@ -35,4 +35,4 @@ async def require_api_key(
 
 
 Service = Annotated[CalleService, Depends(get_service)]
-Models = Annotated[TritonModels, Depends(get_models)]
+ModelBackend = Annotated[Backend, Depends(get_backend)]

@@ -1,4 +1,4 @@
-"""The service layer with a stand-in for Triton: admission, stage deadlines, event order."""
+"""The service layer on a fake backend: admission, stage deadlines, event order, its lifetime."""
 
 from __future__ import annotations
 
@@ -17,35 +17,13 @@ from gateway.errors import (
     InvalidChatError,
     NothingToSummarizeError,
     StageTimeoutError,
+    TritonUnavailableError,
 )
 from gateway.metrics import GatewayMetrics
 from gateway.service import CalleService
-from gateway.service_io import ChatInput, ImageOptions, ImageRequest, ImageResult, SummaryResult
+from gateway.service_io import ChatInput, ImageOptions, ImageResult, SummaryResult
+from tests.gateway.fakes import FakeBackend
 from tests.gateway.helpers import SAMPLE_CHAT
-
-
-class FakeModels:
-    """'Summarizes' by echoing the line count, draws a fixed PNG."""
-
-    def __init__(self, *, summary_delay: float = 0.0, image_delay: float = 0.0) -> None:
-        self.summary_delay = summary_delay
-        self.image_delay = image_delay
-        self.dialogues: list[str] = []
-        self.prompts: list[str] = []
-
-    def check_ready(self) -> None:
-        """Triton is always ready here."""
-
-    async def summarize(self, dialogue: str, *, timeout_s: float) -> str:
-        self.dialogues.append(dialogue)
-        await asyncio.sleep(self.summary_delay)
-        return f"{dialogue.count(chr(10)) + 1} lines"
-
-    async def generate_image(self, request: ImageRequest, *, timeout_s: float) -> ImageResult:
-        self.prompts.append(request.prompt)
-        await asyncio.sleep(self.image_delay)
-        return ImageResult(png=b"\x89PNG", seed=request.seed or 7)
-
 
 # Every chat here is small: parsed in a thread, the pool never starts a worker.
 INLINE_ONLY = CpuPool(1, inline_below_bytes=2**40)
@@ -59,17 +37,23 @@ def tokenizer(tiny_repository: Path) -> SourceTokenizer:
 
 @pytest.fixture
 def service(tokenizer: SourceTokenizer):
-    def make(models: FakeModels, *, limit: int = 4, timeout_s: float = 5.0) -> CalleService:
+    def make(
+        backend: FakeBackend,
+        *,
+        limit: int = 4,
+        timeout_s: float = 5.0,
+        cpu_pool: CpuPool = INLINE_ONLY,
+    ) -> CalleService:
         metrics = GatewayMetrics()
         return CalleService(
-            models,  # type: ignore[arg-type]
+            backend,
             tokenizer=tokenizer,
             limit=ConcurrencyLimit(limit, in_flight=metrics.in_flight),
             metrics=metrics,
             summary_timeout_s=timeout_s,
             image_timeout_s=timeout_s,
             burst_gap=timedelta(hours=2),
-            cpu_pool=INLINE_ONLY,
+            cpu_pool=cpu_pool,
         )
 
     return make
@@ -79,21 +63,21 @@ SAMPLE = ChatInput(SAMPLE_CHAT.read_bytes())
 
 
 def test_summary_of_the_sample_sends_a_dialogue_within_the_budget(service, tokenizer):
-    models = FakeModels()
+    backend = FakeBackend()
 
-    result = asyncio.run(service(models).summarize(SAMPLE))
+    result = asyncio.run(service(backend).summarize(SAMPLE))
 
     assert result.chat_format == "pc_windows_ko"
     assert result.summary == f"{result.message_count} lines"
-    (dialogue,) = models.dialogues
+    (dialogue,) = backend.dialogues
     assert tokenizer.count_tokens([dialogue])[0] <= tokenizer.budget
 
 
 def test_chat_to_image_yields_the_summary_then_draws_it(service):
-    models = FakeModels()
+    backend = FakeBackend()
 
     async def run() -> list[object]:
-        events = service(models).chat_to_image(SAMPLE, ImageOptions(seed=3))
+        events = service(backend).chat_to_image(SAMPLE, ImageOptions(seed=3))
         async with aclosing(events):
             return [item async for item in events]
 
@@ -102,12 +86,12 @@ def test_chat_to_image_yields_the_summary_then_draws_it(service):
     assert isinstance(summary, SummaryResult)
     assert isinstance(image, ImageResult)
     assert image.seed == 3
-    assert models.prompts == [summary.summary]
+    assert backend.prompts == [summary.summary]
 
 
 def test_a_request_beyond_the_limit_is_refused_at_once_and_slots_are_released(service):
-    models = FakeModels(summary_delay=0.2)
-    calle = service(models, limit=1)
+    backend = FakeBackend(summary_delay=0.2)
+    calle = service(backend, limit=1)
 
     async def run() -> tuple[BaseException | SummaryResult, ...]:
         first = asyncio.ensure_future(calle.summarize(SAMPLE))
@@ -124,7 +108,7 @@ def test_a_request_beyond_the_limit_is_refused_at_once_and_slots_are_released(se
 
 def test_a_slow_stage_misses_its_deadline(service):
     with pytest.raises(StageTimeoutError) as caught:
-        asyncio.run(service(FakeModels(summary_delay=1), timeout_s=0.05).summarize(SAMPLE))
+        asyncio.run(service(FakeBackend(summary_delay=1), timeout_s=0.05).summarize(SAMPLE))
 
     assert caught.value.stage == "summary"
 
@@ -135,4 +119,44 @@ def test_a_slow_stage_misses_its_deadline(service):
 )
 def test_ingest_errors_become_gateway_errors(service, content, error):
     with pytest.raises(error):
-        asyncio.run(service(FakeModels()).summarize(ChatInput(content)))
+        asyncio.run(service(FakeBackend()).summarize(ChatInput(content)))
+
+
+def test_one_backend_job_spans_the_summary_and_the_picture(service):
+    backend = FakeBackend()
+
+    async def run() -> None:
+        events = service(backend).chat_to_image(SAMPLE, ImageOptions())
+        async with aclosing(events):
+            async for _ in events:
+                pass
+
+    asyncio.run(run())
+
+    assert backend.events == ["job", "summarize", "draw", "job done"]
+
+
+def test_a_refused_request_never_reaches_the_backend(service):
+    backend = FakeBackend()
+    backend.ready = False
+
+    with pytest.raises(TritonUnavailableError):
+        asyncio.run(service(backend).summarize(SAMPLE))
+
+    assert backend.events == []
+
+
+def test_the_service_starts_and_closes_its_backend_and_pool(service):
+    backend = FakeBackend()
+    pool = CpuPool(1, inline_below_bytes=0)  # every chat would go to a worker process
+    calle = service(backend, cpu_pool=pool)
+
+    async def run() -> None:
+        await calle.start()
+        await calle.close()
+        await pool.run(len, "chat", size=4, stage="summary", timeout_s=5.0)
+
+    with pytest.raises(RuntimeError, match="not active"):  # Pebble's closed pool
+        asyncio.run(run())
+
+    assert backend.events == ["start", "close"]

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from tokenizers import Tokenizer
-from tokenizers.models import WordLevel
-from tokenizers.pre_tokenizers import Whitespace
 
 from gateway.admission import ConcurrencyLimit
 from gateway.dialogue import SourceTokenizer
 from gateway.metrics import GatewayMetrics
 from gateway.service import CalleService
 from gateway.service_io import ChatInput
-from tests.gateway.test_service import INLINE_ONLY, FakeModels
+from tests.gateway.fakes import FakeBackend, write_word_tokenizer
+from tests.gateway.test_service import INLINE_ONLY
 
 EVENING_THEN_MORNING = ChatInput(
     [
@@ -32,11 +29,8 @@ EVENING_THEN_MORNING = ChatInput(
 @pytest.fixture(scope="module")
 def tokenizer(tmp_path_factory: pytest.TempPathFactory) -> SourceTokenizer:
     """A word-level tokenizer with a budget far above these chats: only the minimum decides."""
-    word_level = Tokenizer(WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
-    word_level.pre_tokenizer = Whitespace()
-    path: Path = tmp_path_factory.mktemp("tokenizer") / "tokenizer.json"
-    word_level.save(str(path))
-    return SourceTokenizer(path, budget=10_000)
+    path = write_word_tokenizer(tmp_path_factory.mktemp("tokenizer") / "tokenizer.json")
+    return SourceTokenizer(path)
 
 
 @pytest.mark.parametrize(
@@ -48,7 +42,7 @@ def test_the_configured_minimum_decides_how_far_selection_goes(
 ):
     metrics = GatewayMetrics()
     service = CalleService(
-        FakeModels(),  # type: ignore[arg-type]
+        FakeBackend(),
         tokenizer=tokenizer,
         limit=ConcurrencyLimit(4, in_flight=metrics.in_flight),
         metrics=metrics,

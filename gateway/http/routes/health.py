@@ -1,4 +1,4 @@
-"""Probes and metrics: ``/healthz`` (alive), ``/readyz`` (Triton and models), ``/metrics``."""
+"""Probes and metrics: ``/healthz`` (alive), ``/readyz`` (backend and models), ``/metrics``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway.errors import TokenizerMismatchError, TritonUnavailableError
-from gateway.http.dependencies import Models
+from gateway.http.dependencies import ModelBackend, Service
 from gateway.http.errors import ErrorResponse
 from gateway.http.schemas import HealthResponse, ReadyResponse
 
@@ -28,19 +28,19 @@ async def healthz() -> HealthResponse:
     responses={503: {"model": ErrorResponse, "description": "Triton or a model not ready."}},
     summary="Readiness",
 )
-async def readyz(request: Request, models: Models) -> ReadyResponse:
+async def readyz(service: Service, backend: ModelBackend) -> ReadyResponse:
     """Ready when Triton is, and so is each model the gateway calls.
 
     The models are summarizer and diffusion; 503 lists those not ready. The summarizer must
     also have been exported with the tokenizer the gateway trims chats with (same SHA-256):
     otherwise the budget the gateway counts in is not the summarizer's.
     """
-    ready = await models.readiness(timeout_s=READINESS_TIMEOUT_S)
+    ready = await backend.readiness(timeout_s=READINESS_TIMEOUT_S)
     if not all(ready.values()):
         waiting = [{"model": name, "ready": False} for name, ok in ready.items() if not ok]
         raise TritonUnavailableError(details=waiting)
-    ours = request.app.state.source_tokenizer.digest
-    served = await models.summarizer_tokenizer_digest(timeout_s=READINESS_TIMEOUT_S)
+    ours = service.tokenizer.digest
+    served = await backend.summarizer_tokenizer_digest(timeout_s=READINESS_TIMEOUT_S)
     if served != ours:
         raise TokenizerMismatchError(ours, served)
     return ReadyResponse(models=ready)

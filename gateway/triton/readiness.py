@@ -52,16 +52,15 @@ def channel_args() -> list[tuple[str, int]]:
 class TritonReadiness:
     """The current readiness of one Triton, and the calls to cancel when it goes away.
 
+    Not ready until :meth:`start` has probed the client once.
+
     Args:
-        client: The gateway's Triton client.
         interval_s: Time between probes.
         timeout_s: Deadline of one probe.
     """
 
-    def __init__(
-        self, client: InferenceServerClient, *, interval_s: float, timeout_s: float
-    ) -> None:
-        self._client = client
+    def __init__(self, *, interval_s: float, timeout_s: float) -> None:
+        self._client: InferenceServerClient | None = None
         self._interval_s = interval_s
         self._timeout_s = timeout_s
         self.ready = False
@@ -71,20 +70,24 @@ class TritonReadiness:
         self.abandoned: set[asyncio.Task[object]] = set()
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        """Probe once (so the first requests see the truth), then keep probing."""
+    async def start(self, client: InferenceServerClient) -> None:
+        """Probe ``client`` once (so the first requests see the truth), then keep probing."""
+        self._client = client
         await self.probe()
         self._task = asyncio.create_task(self._probe_forever(), name="triton-readiness")
 
     async def stop(self) -> None:
-        """Stop probing."""
+        """Stop probing (Triton counts as not ready from now on)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            self._task = None
+        self.ready, self.reason = False, "stopped"
 
     async def probe(self) -> None:
         """Ask Triton once and record the answer."""
+        assert self._client is not None  # set by start()
         try:
             ready = await self._client.is_server_ready(client_timeout=self._timeout_s)
         except InferenceServerException as exc:

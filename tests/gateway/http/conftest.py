@@ -1,0 +1,39 @@
+"""HTTP contract fixtures: the real app on a fake backend, in this process, no server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gateway.http.app import create_app
+from gateway.settings import GatewaySettings
+from tests.gateway.fakes import FakeBackend, write_word_tokenizer
+
+FakeGateway = Callable[..., TestClient]
+
+
+@pytest.fixture(scope="session")
+def word_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An exported-style tokenizer.json the fake gateways trim chats with."""
+    return write_word_tokenizer(tmp_path_factory.mktemp("tokenizer") / "tokenizer.json")
+
+
+@pytest.fixture
+def fake_gateway(word_tokenizer: Path) -> Iterator[FakeGateway]:
+    """Start ``create_app(backend, settings)`` apps (lifespan run) closed after the test.
+
+    Call it with an optional ``backend`` (a fresh :class:`FakeBackend` otherwise) and
+    :class:`GatewaySettings` fields; the client's ``app.state.service.backend`` is the backend.
+    """
+    with ExitStack() as stack:
+
+        def start(backend: FakeBackend | None = None, **settings: object) -> TestClient:
+            settings.setdefault("summarizer_tokenizer", word_tokenizer)
+            app = create_app(backend or FakeBackend(), GatewaySettings(**settings))
+            return stack.enter_context(TestClient(app, raise_server_exceptions=False))
+
+        yield start
