@@ -18,6 +18,16 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from contract import tensors
+from contract.repository import (
+    DIFFUSION,
+    PIPELINE_FILE,
+    TEXT_ENCODER,
+    UNET,
+    VAE_DECODER,
+    graph_file,
+    version_dir,
+)
 from export.diffusion import (
     TextEncoderGraph,
     UNetGraph,
@@ -29,7 +39,7 @@ from export.options import ExportOptions, is_current
 from export.pipeline import run_export
 from export.presets import PRESETS
 from export.versions import served_repository
-from model_repository.diffusion_pipeline import PIPELINE_FILE, UNET_INPUTS, PipelineSpec
+from model_repository.diffusion_pipeline import PipelineSpec
 from model_repository.onnx_session import create_session
 from model_repository.tensor_engines import (
     BF16,
@@ -83,7 +93,7 @@ def _cases(repository: Path, checkpoints: Path) -> Iterator[_Case]:
     """The diffusion graphs (the summarizer is timed whole: :mod:`export.summarizer_benchmark`)."""
     generator = torch.Generator().manual_seed(0)
     pipeline = load_pipeline(checkpoints / "diffusion")
-    spec = PipelineSpec.load(repository / "diffusion" / "1" / PIPELINE_FILE)
+    spec = PipelineSpec.load(version_dir(repository, DIFFUSION) / PIPELINE_FILE)
     side = spec.default_height // spec.vae_scale_factor
 
     def latents(batch: int) -> torch.Tensor:
@@ -97,26 +107,25 @@ def _cases(repository: Path, checkpoints: Path) -> Iterator[_Case]:
         embeddings = torch.randn(batch, spec.text_max_length, spec.hidden_size)
         return latents(batch), torch.full((batch,), 500.0), embeddings
 
-    graph = "{}/1/model.onnx"
     yield _Case(
-        "text_encoder",
+        TEXT_ENCODER,
         TextEncoderGraph(pipeline.text_encoder),
-        repository / graph.format("text_encoder"),
-        ["input_ids"],
+        graph_file(repository, TEXT_ENCODER),
+        [tensors.TEXT_ENCODER_INPUT],
         prompt,
     )
     yield _Case(
-        "unet",
+        UNET,
         UNetGraph(pipeline.unet),
-        repository / graph.format("unet"),
-        ["sample", "timestep", "encoder_hidden_states"],
+        graph_file(repository, UNET),
+        list(tensors.UNET_INPUTS),
         unet,
     )
     yield _Case(
-        "vae_decoder",
+        VAE_DECODER,
         VaeDecoderGraph(pipeline.vae),
-        repository / graph.format("vae_decoder"),
-        ["latent_sample"],
+        graph_file(repository, VAE_DECODER),
+        [tensors.VAE_DECODER_INPUT],
         lambda batch: (latents(batch),),
     )
 
@@ -204,10 +213,10 @@ def run_unet_engines(
         EngineChoice(OPENVINO): workdir / "unet-openvino",
     }
     for choice, repository in exports.items():
-        if not (repository / "unet" / "1" / "model.onnx").exists():
-            export_diffusion(checkpoints, repository, engines={"unet": choice}, fuse_attention=True)
+        if not graph_file(repository, UNET).exists():
+            export_diffusion(checkpoints, repository, engines={UNET: choice}, fuse_attention=True)
     pipeline = load_pipeline(checkpoints)
-    spec = PipelineSpec.load(exports[EngineChoice()] / "diffusion" / "1" / PIPELINE_FILE)
+    spec = PipelineSpec.load(version_dir(exports[EngineChoice()], DIFFUSION) / PIPELINE_FILE)
     generator = torch.Generator().manual_seed(0)
     side = spec.default_height // spec.vae_scale_factor
     inputs = (
@@ -215,7 +224,7 @@ def run_unet_engines(
         torch.full((2,), 500.0),
         torch.randn(2, spec.text_max_length, spec.hidden_size, generator=generator),
     )
-    feeds = {name: t.numpy() for name, t in zip(UNET_INPUTS, inputs, strict=True)}
+    feeds = {name: t.numpy() for name, t in zip(tensors.UNET_INPUTS, inputs, strict=True)}
     module = UNetGraph(pipeline.unet).eval()
     torch.set_num_threads(threads)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
@@ -228,8 +237,8 @@ def run_unet_engines(
         choices.append((EngineChoice(OPENVINO, BF16), exports[EngineChoice(OPENVINO)]))
     rows = []
     for choice, repository in choices:
-        engine = create_engine(repository / "unet" / "1" / "model.onnx", choice, threads=threads)
-        ms = _median_ms(lambda e=engine: e.run(["out_sample"], feeds), repeats)
+        engine = create_engine(graph_file(repository, UNET), choice, threads=threads)
+        ms = _median_ms(lambda e=engine: e.run([tensors.UNET_OUTPUT], feeds), repeats)
         rows.append(UnetEngineRow(str(choice), threads, ms, pytorch_ms, gflop, peak_gflops))
         log.info("unet %s, %d thread(s): %.1f ms per guided step", choice, threads, ms)
     return rows

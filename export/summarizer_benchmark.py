@@ -18,10 +18,11 @@ from pathlib import Path
 import torch
 from transformers import GenerationConfig
 
+from contract.repository import SUMMARIZER_ENGINE_DIR, TOKENIZER_FILE
 from export.options import GenerationSettings
 from export.summarizer import convert, export_tokenizer, generation_config, load_summarizer
 from export.summarizer_fidelity import DIALOGUES
-from model_repository.summarization import MODEL_DIR, TOKENIZER_FILE, Summarizer
+from model_repository.summarization import Summarizer
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +69,11 @@ def _folders(checkpoint: Path, workdir: Path) -> dict[str, Path]:
     folders = {}
     for precision in PRECISIONS:
         folder = workdir / f"summarizer-{precision}"
-        if not (folder / MODEL_DIR / "model.bin").exists():
+        if not (folder / SUMMARIZER_ENGINE_DIR / "model.bin").exists():
             folder.mkdir(parents=True, exist_ok=True)
             generation_config(model, settings).save_pretrained(folder)
             export_tokenizer(tokenizer, settings.max_source_tokens, folder / TOKENIZER_FILE)
-            convert(checkpoint, folder / MODEL_DIR, precision)
+            convert(checkpoint, folder / SUMMARIZER_ENGINE_DIR, precision)
         folders[precision] = folder
     return folders
 
