@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import statistics
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from contract.repository import (
     graph_file,
     version_dir,
 )
+from export.benchmarking import Column, median_seconds, render_table
 from export.diffusion import (
     TextEncoderGraph,
     UNetGraph,
@@ -80,13 +79,7 @@ class _Case:
 
 
 def _median_ms(run: Callable[[], object], repeats: int) -> float:
-    run()  # warm-up: first calls allocate and pick kernels
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+    return median_seconds(run, repeats) * 1000
 
 
 def _cases(repository: Path, checkpoints: Path) -> Iterator[_Case]:
@@ -156,14 +149,18 @@ def run_benchmark(
     return measurements
 
 
+GRAPH_COLUMNS: tuple[Column[Measurement], ...] = (
+    Column("graph", 22, lambda m: m.graph, left=True),
+    Column("batch", 6, lambda m: m.batch),
+    Column("PyTorch ms", 13, lambda m: m.pytorch_ms, ".1f"),
+    Column("ONNX RT ms", 13, lambda m: m.onnxruntime_ms, ".1f"),
+    Column("speedup", 10, lambda m: m.speedup, ".2f", "x"),
+)
+
+
 def format_table(measurements: list[Measurement]) -> str:
     """A plain-text table of the measurements."""
-    header = f"{'graph':<22}{'batch':>6}{'PyTorch ms':>13}{'ONNX RT ms':>13}{'speedup':>10}"
-    rows = [
-        f"{m.graph:<22}{m.batch:>6}{m.pytorch_ms:>13.1f}{m.onnxruntime_ms:>13.1f}{m.speedup:>9.2f}x"
-        for m in measurements
-    ]
-    return "\n".join([header, "-" * len(header), *rows])
+    return render_table(GRAPH_COLUMNS, measurements)
 
 
 def write_results(measurements: list[Measurement], path: Path, **context: object) -> None:
@@ -244,21 +241,22 @@ def run_unet_engines(
     return rows
 
 
+UNET_COLUMNS: tuple[Column[UnetEngineRow], ...] = (
+    Column("unet engine", 20, lambda r: r.engine, left=True),
+    Column("threads", 8, lambda r: r.threads),
+    Column("ms/step", 10, lambda r: r.ms, ".1f"),
+    Column("vs PyTorch", 12, lambda r: r.pytorch_ms / r.ms, ".2f", "x"),
+    Column("GFLOP/s", 10, lambda r: r.gflops, ".1f"),
+    Column("of peak", 9, lambda r: r.of_peak, ".0%"),
+)
+
+
 def format_unet_table(rows: list[UnetEngineRow]) -> str:
     """A plain-text table of the unet engine rows."""
-    header = (
-        f"{'unet engine':<20}{'threads':>8}{'ms/step':>10}{'vs PyTorch':>12}"
-        f"{'GFLOP/s':>10}{'of peak':>9}"
-    )
-    lines = [
-        f"{r.engine:<20}{r.threads:>8}{r.ms:>10.1f}{r.pytorch_ms / r.ms:>11.2f}x"
-        f"{r.gflops:>10.1f}{r.of_peak:>8.0%}"
-        for r in rows
-    ]
     note = (
         f"guided step = 2 rows, {rows[0].gflop:.1f} GFLOP; peak {rows[0].peak_gflops:g} GFLOP/s"
         f" per core (fp32); PyTorch eager {rows[0].pytorch_ms:.1f} ms"
         if rows
         else "no rows"
     )
-    return "\n".join([header, "-" * len(header), *lines, note])
+    return render_table(UNET_COLUMNS, rows, note)
