@@ -15,7 +15,7 @@ import onnx
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2 as mc
 
-from contract.repository import GRAPH_FILE, version_dir
+from contract.repository import GRAPH_FILE, PYTHON_MODEL_FILE, version_dir
 from export.onnx_graph import graph_io
 from export.repository import read_config
 
@@ -114,8 +114,8 @@ def check_repository(repository: Path) -> list[str]:
             batched = config.max_batch_size > 0
             problems += _compare(name, "input", list(config.input), inputs, batched)
             problems += _compare(name, "output", list(config.output), outputs, batched)
-        elif config.backend == "python" and not (folder / "model.py").exists():
-            problems.append(f"{name}: python backend without 1/model.py")
+        elif config.backend == "python" and not (folder / PYTHON_MODEL_FILE).exists():
+            problems.append(f"{name}: python backend without {folder.name}/{PYTHON_MODEL_FILE}")
         if config.backend == "python":
             problems += _check_bls_targets(config, configs)
     return problems

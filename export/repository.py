@@ -24,9 +24,11 @@ from contract.repository import (
     CHAT_TO_IMAGE,
     DIFFUSION,
     GRAPH_FILE,
+    PYTHON_MODEL_FILE,
     SUMMARIZER,
     TENSOR_MODELS,
     UNET,
+    WARMUP_DIR,
     config_file,
     model_dir,
     version_dir,
@@ -174,13 +176,13 @@ def assemble(
         version = version_dir(repository, name)
         version.mkdir(parents=True, exist_ok=True)
         native_tensor_model = flavour is Flavour.NATIVE and name in TENSOR_MODELS
-        model_py = version_dir(template_root(), name) / "model.py"
+        model_py = version_dir(template_root(), name) / PYTHON_MODEL_FILE
         if model_py.exists() and not native_tensor_model:
-            shutil.copy2(model_py, version / "model.py")
-        elif (version / "model.py").exists():
-            (version / "model.py").unlink()
-        for text in sorted((source / "warmup").glob("*.txt")):
-            warmup = target / "warmup"
+            shutil.copy2(model_py, version / PYTHON_MODEL_FILE)
+        elif (version / PYTHON_MODEL_FILE).exists():
+            (version / PYTHON_MODEL_FILE).unlink()
+        for text in sorted((source / WARMUP_DIR).glob("*.txt")):
+            warmup = target / WARMUP_DIR
             warmup.mkdir(exist_ok=True)
             (warmup / text.stem).write_bytes(_serialize_bytes(text.read_text("utf-8")))
         config = render_config(

@@ -124,4 +124,4 @@ def test_template_declares_the_contract(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_template_code_lies_in_the_version_folder(name: str) -> None:
-    assert (repository.version_dir(TEMPLATES, name) / "model.py").is_file()
+    assert (repository.version_dir(TEMPLATES, name) / repository.PYTHON_MODEL_FILE).is_file()
