@@ -15,10 +15,10 @@ import calle.soak
 import evaluation.command
 import export.command
 import loadtest.command
+from calle.settings import triton_settings
 from gateway.logs import configure_logging
 
 FEATURES = (
-    export.command,
     calle.serving,
     calle.inspection,
     calle.soak,
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="calle", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
+    export.command.register(commands, default_output=lambda: triton_settings().model_repository)
     for feature in FEATURES:
         feature.register(commands)
     return parser

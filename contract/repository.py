@@ -27,8 +27,12 @@ GATEWAY_MODELS = (SUMMARIZER, DIFFUSION)
 
 VERSION = "1"  # every model is served at version 1; a new export is a new repository version
 CONFIG_FILE = "config.pbtxt"
+WARMUP_DIR = "warmup"  # beside config.pbtxt: the files its model_warmup entries name
 
-# Files inside a model's version folder.
+# Files inside a model's version folder, Triton's names.
+PYTHON_MODEL_FILE = "model.py"  # a Python-backend model's code
+
+# Files inside a model's version folder, ours.
 GRAPH_FILE = "model.onnx"  # tensor models
 SUMMARIZER_ENGINE_DIR = "ctranslate2"
 TOKENIZER_FILE = "tokenizer.json"  # the summarizer's; the gateway trims chats with it

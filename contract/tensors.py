@@ -38,3 +38,18 @@ TOKENIZER_SHA256 = "tokenizer_sha256"  # of the tokenizer.json it was exported w
 FIRST_SENTENCE_ONLY = "first_sentence_only"
 MAX_SOURCE_TOKENS = "max_source_tokens"
 COMPUTE_TYPE = "compute_type"
+
+# chat_to_image config parameters: the models it calls
+SUMMARIZER_MODEL = "summarizer_model"
+DIFFUSION_MODEL = "diffusion_model"
+
+# diffusion config parameters: the tensor models it calls, and how it calls the unet
+TEXT_ENCODER_MODEL = "text_encoder_model"
+UNET_MODEL = "unet_model"
+VAE_DECODER_MODEL = "vae_decoder_model"
+UNET_PARALLEL_REQUESTS = "unet_parallel_requests"
+
+# tensor model config parameters (the Python-backend model reads them; export writes them)
+ENGINE = "engine"
+PRECISION = "precision"
+INTRA_OP_THREADS = "intra_op_threads"

@@ -48,11 +48,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from calle.settings import triton_settings
+from contract.repository import SUMMARIZER
 from evaluation.configs import DECODING_KEYS, ConfigError, base_config, configurations
 from evaluation.embedding import DEFAULT_EMBEDDER, NO_EMBEDDER
 from evaluation.metrics import DEFAULT_THRESHOLD
-from gateway.settings import gateway_settings
+from gateway.settings import TritonEndpoints, gateway_settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -81,7 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--api-key", help=f"gateway API key (default: ${API_KEY_ENV}); sent as X-API-Key"
     )
-    parser.add_argument("--model", default="summarizer", help="Triton model name (summarizer)")
+    parser.add_argument("--model", default=SUMMARIZER, help=f"Triton model name ({SUMMARIZER})")
     parser.add_argument(
         "--tokenizer",
         type=Path,
@@ -263,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _default_triton() -> str:
-    return triton_settings().grpc_url
+    return TritonEndpoints().grpc_url
 
 
 def _positive_int(text: str) -> int:

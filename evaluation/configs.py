@@ -22,7 +22,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-DECODING_KEYS = ("num_beams", "max_length", "no_repeat_ngram_size")
+from contract.repository import SUMMARIZER
+from contract.tensors import MAX_LENGTH, NO_REPEAT_NGRAM_SIZE, NUM_BEAMS
+
+# The summarizer's optional inputs a configuration may set.
+DECODING_KEYS = (NUM_BEAMS, MAX_LENGTH, NO_REPEAT_NGRAM_SIZE)
 _SERVER_KEYS = ("triton_url", "gateway_url", "model", "name")
 
 
@@ -46,7 +50,7 @@ class SummarizerConfig:
     name: str
     triton_url: str | None = None
     gateway_url: str | None = None
-    model: str = "summarizer"
+    model: str = SUMMARIZER
     decoding: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -33,6 +33,8 @@ from evaluation.runner import RunResult
 class ExampleScore:
     """One line of ``examples.jsonl``.
 
+    The scores stay ``None`` for a failed request (and the similarity without an embedder).
+
     Attributes:
         config: The configuration's name.
         id: The example's id.
@@ -49,13 +51,13 @@ class ExampleScore:
     config: str
     id: str
     reference: str
-    prediction: str | None
-    similarity: float | None
-    rouge: dict[str, float] | None
-    length_chars: int | None
-    length_morphemes: int | None
-    latency_s: float | None
-    error: str | None
+    prediction: str | None = None
+    similarity: float | None = None
+    rouge: dict[str, float] | None = None
+    length_chars: int | None = None
+    length_morphemes: int | None = None
+    latency_s: float | None = None
+    error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON object written for this example."""
@@ -80,11 +82,11 @@ class ConfigScore:
     config: dict[str, Any]
     examples: list[ExampleScore]
     failed: int
-    similarity: SimilarityStats | None
-    rouge: dict[str, float] | None
-    length_chars: float | None
-    length_morphemes: float | None
-    throughput: ThroughputStats | None
+    similarity: SimilarityStats | None = None
+    rouge: dict[str, float] | None = None
+    length_chars: float | None = None
+    length_morphemes: float | None = None
+    throughput: ThroughputStats | None = None
 
     @property
     def name(self) -> str:
@@ -152,17 +154,8 @@ class Scorer:
         summaries = [(run.outcomes[index].summary or "").strip() for index in done]
         references = [self._examples[index].reference for index in done]
         examples = [self._unscored(run, index) for index in range(len(run.outcomes))]
-        if not done:
-            return ConfigScore(
-                config=run.config.describe(),
-                examples=examples,
-                failed=run.failed,
-                similarity=None,
-                rouge=None,
-                length_chars=None,
-                length_morphemes=None,
-                throughput=None,
-            )
+        if not done:  # nothing to aggregate
+            return ConfigScore(config=run.config.describe(), examples=examples, failed=run.failed)
         similarities = self._similarities(summaries, done)
         rouge = [
             self._rouge.f1(ref, summary) for ref, summary in zip(references, summaries, strict=True)
@@ -206,12 +199,6 @@ class Scorer:
             config=run.config.name,
             id=example.id,
             reference=example.reference,
-            prediction=None,
-            similarity=None,
-            rouge=None,
-            length_chars=None,
-            length_morphemes=None,
-            latency_s=None,
             error=run.outcomes[index].error,
         )
 

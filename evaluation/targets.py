@@ -26,6 +26,7 @@ import tritonclient.grpc as grpcclient
 from tritonclient.grpc import aio as grpcaio
 from tritonclient.utils import InferenceServerException
 
+from contract.tensors import DIALOGUE, SUMMARY
 from evaluation.configs import SummarizerConfig
 from evaluation.dataset import Dialogue, DialogueText, ExportFile
 from gateway.dialogue import SourceTokenizer, trim
@@ -164,7 +165,7 @@ class TritonTarget(Target):
     async def summarize(self, request: str) -> str:
         """One ``summarizer`` call with the configuration's decoding settings."""
         client = _opened(self._client)
-        inputs = [_text_input("dialogue", [request])]
+        inputs = [_text_input(DIALOGUE, [request])]
         for name, value in self.config.decoding.items():
             tensor = grpcclient.InferInput(name, [1, 1], "INT32")
             tensor.set_data_from_numpy(np.array([[value]], dtype=np.int32))
@@ -173,7 +174,7 @@ class TritonTarget(Target):
             result = await client.infer(self.config.model, inputs, client_timeout=self._timeout_s)
         except InferenceServerException as exc:
             raise TargetError(f"{exc.status()}: {exc.message()}") from exc
-        raw = result.as_numpy("summary").reshape(-1)[0]
+        raw = result.as_numpy(SUMMARY).reshape(-1)[0]
         return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import statistics
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +16,17 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from contract import tensors
+from contract.repository import (
+    DIFFUSION,
+    PIPELINE_FILE,
+    TEXT_ENCODER,
+    UNET,
+    VAE_DECODER,
+    graph_file,
+    version_dir,
+)
+from export.benchmarking import Column, median_seconds, render_table
 from export.diffusion import (
     TextEncoderGraph,
     UNetGraph,
@@ -29,7 +38,7 @@ from export.options import ExportOptions, is_current
 from export.pipeline import run_export
 from export.presets import PRESETS
 from export.versions import served_repository
-from model_repository.diffusion_pipeline import PIPELINE_FILE, UNET_INPUTS, PipelineSpec
+from model_repository.diffusion_pipeline import PipelineSpec
 from model_repository.onnx_session import create_session
 from model_repository.tensor_engines import (
     BF16,
@@ -70,20 +79,14 @@ class _Case:
 
 
 def _median_ms(run: Callable[[], object], repeats: int) -> float:
-    run()  # warm-up: first calls allocate and pick kernels
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+    return median_seconds(run, repeats) * 1000
 
 
 def _cases(repository: Path, checkpoints: Path) -> Iterator[_Case]:
     """The diffusion graphs (the summarizer is timed whole: :mod:`export.summarizer_benchmark`)."""
     generator = torch.Generator().manual_seed(0)
     pipeline = load_pipeline(checkpoints / "diffusion")
-    spec = PipelineSpec.load(repository / "diffusion" / "1" / PIPELINE_FILE)
+    spec = PipelineSpec.load(version_dir(repository, DIFFUSION) / PIPELINE_FILE)
     side = spec.default_height // spec.vae_scale_factor
 
     def latents(batch: int) -> torch.Tensor:
@@ -97,26 +100,25 @@ def _cases(repository: Path, checkpoints: Path) -> Iterator[_Case]:
         embeddings = torch.randn(batch, spec.text_max_length, spec.hidden_size)
         return latents(batch), torch.full((batch,), 500.0), embeddings
 
-    graph = "{}/1/model.onnx"
     yield _Case(
-        "text_encoder",
+        TEXT_ENCODER,
         TextEncoderGraph(pipeline.text_encoder),
-        repository / graph.format("text_encoder"),
-        ["input_ids"],
+        graph_file(repository, TEXT_ENCODER),
+        [tensors.TEXT_ENCODER_INPUT],
         prompt,
     )
     yield _Case(
-        "unet",
+        UNET,
         UNetGraph(pipeline.unet),
-        repository / graph.format("unet"),
-        ["sample", "timestep", "encoder_hidden_states"],
+        graph_file(repository, UNET),
+        list(tensors.UNET_INPUTS),
         unet,
     )
     yield _Case(
-        "vae_decoder",
+        VAE_DECODER,
         VaeDecoderGraph(pipeline.vae),
-        repository / graph.format("vae_decoder"),
-        ["latent_sample"],
+        graph_file(repository, VAE_DECODER),
+        [tensors.VAE_DECODER_INPUT],
         lambda batch: (latents(batch),),
     )
 
@@ -147,14 +149,18 @@ def run_benchmark(
     return measurements
 
 
+GRAPH_COLUMNS: tuple[Column[Measurement], ...] = (
+    Column("graph", 22, lambda m: m.graph, left=True),
+    Column("batch", 6, lambda m: m.batch),
+    Column("PyTorch ms", 13, lambda m: m.pytorch_ms, ".1f"),
+    Column("ONNX RT ms", 13, lambda m: m.onnxruntime_ms, ".1f"),
+    Column("speedup", 10, lambda m: m.speedup, ".2f", "x"),
+)
+
+
 def format_table(measurements: list[Measurement]) -> str:
     """A plain-text table of the measurements."""
-    header = f"{'graph':<22}{'batch':>6}{'PyTorch ms':>13}{'ONNX RT ms':>13}{'speedup':>10}"
-    rows = [
-        f"{m.graph:<22}{m.batch:>6}{m.pytorch_ms:>13.1f}{m.onnxruntime_ms:>13.1f}{m.speedup:>9.2f}x"
-        for m in measurements
-    ]
-    return "\n".join([header, "-" * len(header), *rows])
+    return render_table(GRAPH_COLUMNS, measurements)
 
 
 def write_results(measurements: list[Measurement], path: Path, **context: object) -> None:
@@ -204,10 +210,10 @@ def run_unet_engines(
         EngineChoice(OPENVINO): workdir / "unet-openvino",
     }
     for choice, repository in exports.items():
-        if not (repository / "unet" / "1" / "model.onnx").exists():
-            export_diffusion(checkpoints, repository, engines={"unet": choice}, fuse_attention=True)
+        if not graph_file(repository, UNET).exists():
+            export_diffusion(checkpoints, repository, engines={UNET: choice}, fuse_attention=True)
     pipeline = load_pipeline(checkpoints)
-    spec = PipelineSpec.load(exports[EngineChoice()] / "diffusion" / "1" / PIPELINE_FILE)
+    spec = PipelineSpec.load(version_dir(exports[EngineChoice()], DIFFUSION) / PIPELINE_FILE)
     generator = torch.Generator().manual_seed(0)
     side = spec.default_height // spec.vae_scale_factor
     inputs = (
@@ -215,7 +221,7 @@ def run_unet_engines(
         torch.full((2,), 500.0),
         torch.randn(2, spec.text_max_length, spec.hidden_size, generator=generator),
     )
-    feeds = {name: t.numpy() for name, t in zip(UNET_INPUTS, inputs, strict=True)}
+    feeds = {name: t.numpy() for name, t in zip(tensors.UNET_INPUTS, inputs, strict=True)}
     module = UNetGraph(pipeline.unet).eval()
     torch.set_num_threads(threads)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
@@ -228,28 +234,29 @@ def run_unet_engines(
         choices.append((EngineChoice(OPENVINO, BF16), exports[EngineChoice(OPENVINO)]))
     rows = []
     for choice, repository in choices:
-        engine = create_engine(repository / "unet" / "1" / "model.onnx", choice, threads=threads)
-        ms = _median_ms(lambda e=engine: e.run(["out_sample"], feeds), repeats)
+        engine = create_engine(graph_file(repository, UNET), choice, threads=threads)
+        ms = _median_ms(lambda e=engine: e.run([tensors.UNET_OUTPUT], feeds), repeats)
         rows.append(UnetEngineRow(str(choice), threads, ms, pytorch_ms, gflop, peak_gflops))
         log.info("unet %s, %d thread(s): %.1f ms per guided step", choice, threads, ms)
     return rows
 
 
+UNET_COLUMNS: tuple[Column[UnetEngineRow], ...] = (
+    Column("unet engine", 20, lambda r: r.engine, left=True),
+    Column("threads", 8, lambda r: r.threads),
+    Column("ms/step", 10, lambda r: r.ms, ".1f"),
+    Column("vs PyTorch", 12, lambda r: r.pytorch_ms / r.ms, ".2f", "x"),
+    Column("GFLOP/s", 10, lambda r: r.gflops, ".1f"),
+    Column("of peak", 9, lambda r: r.of_peak, ".0%"),
+)
+
+
 def format_unet_table(rows: list[UnetEngineRow]) -> str:
     """A plain-text table of the unet engine rows."""
-    header = (
-        f"{'unet engine':<20}{'threads':>8}{'ms/step':>10}{'vs PyTorch':>12}"
-        f"{'GFLOP/s':>10}{'of peak':>9}"
-    )
-    lines = [
-        f"{r.engine:<20}{r.threads:>8}{r.ms:>10.1f}{r.pytorch_ms / r.ms:>11.2f}x"
-        f"{r.gflops:>10.1f}{r.of_peak:>8.0%}"
-        for r in rows
-    ]
     note = (
         f"guided step = 2 rows, {rows[0].gflop:.1f} GFLOP; peak {rows[0].peak_gflops:g} GFLOP/s"
         f" per core (fp32); PyTorch eager {rows[0].pytorch_ms:.1f} ms"
         if rows
         else "no rows"
     )
-    return "\n".join([header, "-" * len(header), *lines, note])
+    return render_table(UNET_COLUMNS, rows, note)

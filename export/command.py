@@ -9,8 +9,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from contract.repository import DEFAULT_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +42,14 @@ def _engines(text: str) -> dict[str, str]:
     return engines
 
 
-def register(subparsers: Any) -> None:
-    """Add ``export`` and ``bench-graphs`` to ``calle``'s subcommands."""
+def register(subparsers: Any, *, default_output: Callable[[], Path] = lambda: DEFAULT_ROOT) -> None:
+    """Add ``export`` and ``bench-graphs`` to ``calle``'s subcommands.
+
+    Args:
+        subparsers: The ``calle`` parser's subcommands.
+        default_output: Where ``export`` writes without ``--output``, asked when the command
+            runs (``calle`` passes the repository its Triton serves; export sits below it).
+    """
     export = subparsers.add_parser("export", help="export checkpoints into a Triton repository")
     export.add_argument(
         "--output",
@@ -96,7 +105,7 @@ def register(subparsers: Any) -> None:
     export.add_argument("--no-repeat-ngram-size", type=int, default=3)
     export.add_argument("--max-source-tokens", type=int, default=512)
     export.add_argument("--if-needed", action="store_true", help="skip if already exported")
-    export.set_defaults(run=run_export_command)
+    export.set_defaults(run=run_export_command, default_output=default_output)
 
     bench = subparsers.add_parser(
         "bench-graphs",
@@ -139,13 +148,12 @@ def register(subparsers: Any) -> None:
 
 def run_export_command(args: argparse.Namespace) -> int:
     """``calle export``; exits 1 with the reason when export or its checks fail."""
-    from calle.settings import triton_settings
     from export.options import ExportOptions, GenerationSettings
     from export.pipeline import ExportError, ensure_exported, run_export
     from export.repository import Flavour
 
     options = ExportOptions(
-        output=args.output or triton_settings().model_repository,
+        output=args.output or args.default_output(),
         preset=args.preset,
         summarizer=args.summarizer,
         diffusion=args.diffusion,
@@ -184,6 +192,10 @@ def run_export_command(args: argparse.Namespace) -> int:
 def run_bench_graphs(args: argparse.Namespace) -> int:
     """``calle bench-graphs``: print the tables and write the JSON files."""
     import json
+
+    from export.onnx_graph import quiet_exporter_loggers
+
+    quiet_exporter_loggers()
 
     if args.unet_engines:
         return _run_unet_engines(args)

@@ -15,8 +15,9 @@ import onnx
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2 as mc
 
+from contract.repository import GRAPH_FILE, PYTHON_MODEL_FILE, version_dir
 from export.onnx_graph import graph_io
-from export.repository import ONNX_FILE, read_config
+from export.repository import read_config
 
 # Triton data types and the ONNX element types they correspond to.
 ONNX_TYPES = {
@@ -103,7 +104,8 @@ def check_repository(repository: Path) -> list[str]:
             problems.append(f"{path.parent.name}: config names the model '{config.name}'")
         configs[config.name] = config
     for name, config in configs.items():
-        graph = repository / name / "1" / (config.default_model_filename or ONNX_FILE)
+        folder = version_dir(repository, name)
+        graph = folder / (config.default_model_filename or GRAPH_FILE)
         if config.backend == "onnxruntime" or (config.backend == "python" and graph.exists()):
             if not graph.exists():
                 problems.append(f"{name}: {graph.name} is missing")
@@ -112,8 +114,8 @@ def check_repository(repository: Path) -> list[str]:
             batched = config.max_batch_size > 0
             problems += _compare(name, "input", list(config.input), inputs, batched)
             problems += _compare(name, "output", list(config.output), outputs, batched)
-        elif config.backend == "python" and not (repository / name / "1" / "model.py").exists():
-            problems.append(f"{name}: python backend without 1/model.py")
+        elif config.backend == "python" and not (folder / PYTHON_MODEL_FILE).exists():
+            problems.append(f"{name}: python backend without {folder.name}/{PYTHON_MODEL_FILE}")
         if config.backend == "python":
             problems += _check_bls_targets(config, configs)
     return problems

@@ -31,27 +31,33 @@ from diffusers import AutoencoderTiny, StableDiffusionPipeline
 from torch.export import Dim
 from tqdm.auto import tqdm
 
-from export.onnx_graph import export_graph, fuse_for_onnxruntime
-from export.parity import ParityResult
-from model_repository.diffusion_pipeline import (
+from contract.repository import (
+    DIFFUSION,
+    DIFFUSION_TOKENIZER_DIR,
     PIPELINE_FILE,
     SCHEDULER_DIR,
-    SCHEDULERS,
+    TENSOR_MODELS,
+    TEXT_ENCODER,
+    UNET,
+    VAE_DECODER,
+    graph_file,
+    version_dir,
+)
+from contract.tensors import (
     TEXT_ENCODER_INPUT,
     TEXT_ENCODER_OUTPUT,
-    TOKENIZER_DIR,
     UNET_INPUTS,
     UNET_OUTPUT,
     VAE_DECODER_INPUT,
     VAE_DECODER_OUTPUT,
-    PipelineSpec,
 )
+from export.onnx_graph import export_graph, fuse_for_onnxruntime
+from export.parity import ParityResult
+from model_repository.diffusion_pipeline import SCHEDULERS, PipelineSpec
 from model_repository.tensor_engines import BF16, ONNXRUNTIME, EngineChoice, create_engine
 
 log = logging.getLogger(__name__)
 
-GRAPH_FILE = "model.onnx"
-GRAPH_NAMES = ("text_encoder", "unet", "vae_decoder")
 DEFAULT_SCHEDULER = "dpmsolver++"
 DEFAULT_GUIDANCE_SCALE = 7.5
 
@@ -64,9 +70,9 @@ DEFAULT_GUIDANCE_SCALE = 7.5
 # bounds. bf16 keeps 8 mantissa bits to fp16's 11 (8x the rounding step), hence twice the fp16
 # bounds; a bf16 graph must also pass the end-to-end image check (PSNR), which is what matters.
 TOLERANCES: dict[str, tuple[float, float, float]] = {
-    "text_encoder": (1e-3, 1e-1, 2e-1),
-    "unet": (1e-3, 5e-2, 1e-1),
-    "vae_decoder": (2e-3, 1e-1, 2e-1),
+    TEXT_ENCODER: (1e-3, 1e-1, 2e-1),
+    UNET: (1e-3, 5e-2, 1e-1),
+    VAE_DECODER: (2e-3, 1e-1, 2e-1),
 }
 
 
@@ -206,8 +212,8 @@ def export_diffusion(
         default_scheduler=default_scheduler,
         default_guidance_scale=float(default_guidance_scale),
     )
-    runtime_dir = repository / "diffusion" / "1"
-    pipeline.tokenizer.save_pretrained(runtime_dir / TOKENIZER_DIR)
+    runtime_dir = version_dir(repository, DIFFUSION)
+    pipeline.tokenizer.save_pretrained(runtime_dir / DIFFUSION_TOKENIZER_DIR)
     pipeline.scheduler.save_config(runtime_dir / SCHEDULER_DIR)
     spec.save(runtime_dir / PIPELINE_FILE)
     log.info("wrote diffusion runtime files to %s", runtime_dir)
@@ -220,13 +226,13 @@ def export_diffusion(
         export_graph(
             graph.wrap(module),
             graph.trace_args,
-            _graph_path(repository, graph.name),
+            graph_file(repository, graph.name),
             input_names=graph.input_names,
             output_names=(graph.output_name,),
             dynamic_shapes=graph.dynamic_shapes,
         )
-        if fuse_attention and graph.name == "unet" and engines["unet"].engine == ONNXRUNTIME:
-            fuse_for_onnxruntime(_graph_path(repository, graph.name))
+        if fuse_attention and graph.name == UNET and engines[UNET].engine == ONNXRUNTIME:
+            fuse_for_onnxruntime(graph_file(repository, graph.name))
     return check_diffusion_parity(pipeline, repository, engines)
 
 
@@ -279,14 +285,14 @@ def check_diffusion_parity(
     ``pipeline.json`` and the engine's compute precision.
     """
     engines = _engines(engines)
-    spec = PipelineSpec.load(repository / "diffusion" / "1" / PIPELINE_FILE)
+    spec = PipelineSpec.load(version_dir(repository, DIFFUSION) / PIPELINE_FILE)
     results = []
     for graph in _graphs(pipeline, spec):
         choice = engines[graph.name]
         column = 1 if spec.dtype == "float16" else 2 if choice.precision == BF16 else 0
         result = ParityResult(graph.name, TOLERANCES[graph.name][column], engine=str(choice))
         engine = create_engine(
-            _graph_path(repository, graph.name), choice, threads=os.cpu_count() or 1
+            graph_file(repository, graph.name), choice, threads=os.cpu_count() or 1
         )
         reference = graph.wrap(graph.module).eval()
         for args in graph.parity_args:
@@ -309,11 +315,7 @@ def check_diffusion_parity(
 
 def _engines(engines: Mapping[str, EngineChoice] | None) -> dict[str, EngineChoice]:
     engines = dict(engines or {})
-    return {name: engines.get(name, EngineChoice()) for name in GRAPH_NAMES}
-
-
-def _graph_path(repository: Path, name: str) -> Path:
-    return repository / name / "1" / GRAPH_FILE
+    return {name: engines.get(name, EngineChoice()) for name in TENSOR_MODELS}
 
 
 def _check_supported(pipeline: StableDiffusionPipeline) -> None:
@@ -401,7 +403,7 @@ def _graphs(pipeline: StableDiffusionPipeline, spec: PipelineSpec) -> list[_Grap
     ).input_ids
     return [
         _Graph(
-            name="text_encoder",
+            name=TEXT_ENCODER,
             wrap=TextEncoderGraph,
             module=pipeline.text_encoder,
             input_names=(TEXT_ENCODER_INPUT,),
@@ -418,7 +420,7 @@ def _graphs(pipeline: StableDiffusionPipeline, spec: PipelineSpec) -> list[_Grap
             parity_args=[(tokenized[:1],), (ids(3, length),), (ids(2, max(1, length // 4)),)],
         ),
         _Graph(
-            name="unet",
+            name=UNET,
             wrap=UNetGraph,
             module=pipeline.unet,
             input_names=UNET_INPUTS,
@@ -447,7 +449,7 @@ def _graphs(pipeline: StableDiffusionPipeline, spec: PipelineSpec) -> list[_Grap
             ],
         ),
         _Graph(
-            name="vae_decoder",
+            name=VAE_DECODER,
             wrap=VaeDecoderGraph,
             module=pipeline.vae,
             input_names=(VAE_DECODER_INPUT,),

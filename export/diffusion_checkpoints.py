@@ -39,8 +39,8 @@ CROSS_ATTENTION_GAIN = 4.0
 
 
 @dataclass(frozen=True)
-class _Preset:
-    """Sizes of one random checkpoint."""
+class DiffusionSizes:
+    """Sizes of one random checkpoint (:data:`TINY` or :data:`SMALL`)."""
 
     vocab_size: int
     text_hidden: int
@@ -57,7 +57,7 @@ class _Preset:
 # Tiny: 64x64 images from 8x8 latents (four VAE blocks keep the real scale factor of 8), so the
 # whole export + parity run takes seconds. Small: 256x256 images with a UNet big enough that it
 # dominates CPU time like a real one does, for benchmarks.
-TINY = _Preset(
+TINY = DiffusionSizes(
     vocab_size=1000,
     text_hidden=32,
     text_layers=2,
@@ -69,7 +69,7 @@ TINY = _Preset(
     vae_channels=(8, 8, 16, 16),
     norm_groups=8,
 )
-SMALL = _Preset(
+SMALL = DiffusionSizes(
     vocab_size=2000,
     text_hidden=256,
     text_layers=4,
@@ -83,32 +83,6 @@ SMALL = _Preset(
 )
 
 
-def build_tiny_diffusion(dest: Path, seed: int = 0) -> Path:
-    """Save a tiny random Stable Diffusion 1.x pipeline (64x64 images) to ``dest``.
-
-    Args:
-        dest: Output directory (``StableDiffusionPipeline.save_pretrained`` layout).
-        seed: Seed of the random weights.
-
-    Returns:
-        ``dest``.
-    """
-    return _build(TINY, dest, seed)
-
-
-def build_small_diffusion(dest: Path, seed: int = 0) -> Path:
-    """Save a small random Stable Diffusion 1.x pipeline (256x256 images) to ``dest``.
-
-    Args:
-        dest: Output directory (``StableDiffusionPipeline.save_pretrained`` layout).
-        seed: Seed of the random weights.
-
-    Returns:
-        ``dest``.
-    """
-    return _build(SMALL, dest, seed)
-
-
 def _amplify_cross_attention(unet: UNet2DConditionModel, gain: float) -> None:
     with torch.no_grad():
         for name, module in unet.named_modules():
@@ -116,9 +90,19 @@ def _amplify_cross_attention(unet: UNet2DConditionModel, gain: float) -> None:
                 module.to_out[0].weight.mul_(gain)
 
 
-def _build(preset: _Preset, dest: Path, seed: int) -> Path:
+def build_diffusion(dest: Path, seed: int = 0, *, sizes: DiffusionSizes = TINY) -> Path:
+    """Save a random Stable Diffusion 1.x pipeline to ``dest``.
+
+    Args:
+        dest: Output directory (``StableDiffusionPipeline.save_pretrained`` layout).
+        seed: Seed of the random weights.
+        sizes: :data:`TINY` (64x64 images, the default) or :data:`SMALL` (256x256).
+
+    Returns:
+        ``dest``.
+    """
     tokenizer = train_byte_level_bpe(
-        vocab_size=preset.vocab_size,
+        vocab_size=sizes.vocab_size,
         special_tokens=[BOS_TOKEN, EOS_TOKEN],
         bos_token=BOS_TOKEN,
         eos_token=EOS_TOKEN,
@@ -129,41 +113,41 @@ def _build(preset: _Preset, dest: Path, seed: int) -> Path:
     text_encoder = CLIPTextModel(
         CLIPTextConfig(
             vocab_size=len(tokenizer),
-            hidden_size=preset.text_hidden,
-            intermediate_size=4 * preset.text_hidden,
-            projection_dim=preset.text_hidden,
-            num_hidden_layers=preset.text_layers,
-            num_attention_heads=preset.text_heads,
+            hidden_size=sizes.text_hidden,
+            intermediate_size=4 * sizes.text_hidden,
+            projection_dim=sizes.text_hidden,
+            num_hidden_layers=sizes.text_layers,
+            num_attention_heads=sizes.text_heads,
             max_position_embeddings=TEXT_MAX_LENGTH,
             bos_token_id=tokenizer.bos_token_id,
             eos_token_id=tokenizer.eos_token_id,
             pad_token_id=tokenizer.pad_token_id,
         )
     )
-    blocks = len(preset.unet_channels)
+    blocks = len(sizes.unet_channels)
     unet = UNet2DConditionModel(
-        sample_size=preset.latent_size,
+        sample_size=sizes.latent_size,
         in_channels=4,
         out_channels=4,
-        block_out_channels=preset.unet_channels,
-        layers_per_block=preset.unet_layers_per_block,
+        block_out_channels=sizes.unet_channels,
+        layers_per_block=sizes.unet_layers_per_block,
         down_block_types=("CrossAttnDownBlock2D",) * (blocks - 1) + ("DownBlock2D",),
         up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * (blocks - 1),
-        cross_attention_dim=preset.text_hidden,
-        attention_head_dim=preset.unet_heads,
-        norm_num_groups=preset.norm_groups,
+        cross_attention_dim=sizes.text_hidden,
+        attention_head_dim=sizes.unet_heads,
+        norm_num_groups=sizes.norm_groups,
     )
     _amplify_cross_attention(unet, CROSS_ATTENTION_GAIN)
     vae = AutoencoderKL(
         in_channels=3,
         out_channels=3,
         latent_channels=4,
-        block_out_channels=preset.vae_channels,
-        down_block_types=("DownEncoderBlock2D",) * len(preset.vae_channels),
-        up_block_types=("UpDecoderBlock2D",) * len(preset.vae_channels),
+        block_out_channels=sizes.vae_channels,
+        down_block_types=("DownEncoderBlock2D",) * len(sizes.vae_channels),
+        up_block_types=("UpDecoderBlock2D",) * len(sizes.vae_channels),
         layers_per_block=1,
-        norm_num_groups=preset.norm_groups,
-        sample_size=preset.latent_size * 2 ** (len(preset.vae_channels) - 1),
+        norm_num_groups=sizes.norm_groups,
+        sample_size=sizes.latent_size * 2 ** (len(sizes.vae_channels) - 1),
     )
     # Stable Diffusion 1.5's own scheduler settings; the runtime derives its schedulers from them.
     scheduler = PNDMScheduler(

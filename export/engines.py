@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from export.repository import TENSOR_MODELS, Flavour
+from contract.repository import TENSOR_MODELS, UNET
+from export.repository import Flavour
 from model_repository.tensor_engines import (
     BF16,
     OPENVINO,
@@ -90,7 +91,7 @@ def _default(
         return FLOAT32, "native flavour: Triton's onnxruntime backend"
     if fp16:
         return FLOAT32, "float16 graphs run on ONNX Runtime"
-    if name != "unet":
+    if name != UNET:
         return FLOAT32, "ONNX Runtime float32 is the measured default for this graph"
     if bf16_cpu:
         return UNET_BF16, f"this CPU has native bf16 ({cpu_description()}): measured fastest"

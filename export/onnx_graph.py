@@ -24,6 +24,18 @@ log = logging.getLogger(__name__)
 OPSET = 18  # onnxruntime 1.20+ and Triton 24.10's ORT 1.19 both run opset 18.
 
 
+def quiet_exporter_loggers() -> None:
+    """Keep the exporter's chatter out of an export's log; called where an export starts.
+
+    The optimiser passes of ``onnx_ir``/``onnxscript`` log every rewritten initializer at INFO
+    (thousands of lines for one KoBART export), and the exporter warns on every graph that
+    torchvision's ops (which no model here uses) are not registered without torchvision.
+    """
+    for noisy in ("onnx_ir", "onnxscript"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
+
+
 def export_graph(
     module: torch.nn.Module,
     args: tuple[Any, ...],

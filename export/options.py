@@ -10,8 +10,10 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import contract
+from contract.repository import MANIFEST
 from export.repository import Flavour, template_root
-from export.versions import MANIFEST, PASSED, read_verdict, served_repository
+from export.versions import PASSED, read_verdict, served_repository
 
 
 @dataclass(frozen=True)
@@ -92,9 +94,12 @@ class ExportOptions:
 
 
 def code_fingerprint() -> str:
-    """Hash of the export and model code, so an export made by older code is redone."""
+    """Hash of the export, contract and model code, so an export made by older code is redone.
+
+    The contract is in because the exported ``model.py`` files import it.
+    """
     digest = hashlib.sha256()
-    for root in (Path(__file__).parent, template_root()):
+    for root in (Path(__file__).parent, Path(contract.__file__).parent, template_root()):
         for path in sorted(root.rglob("*")):
             if path.is_file() and path.suffix in {".py", ".pbtxt", ".txt"}:
                 digest.update(path.relative_to(root).as_posix().encode())

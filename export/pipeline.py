@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from contract.repository import CURRENT, SUMMARIZER
 from export.config_check import check_repository
 from export.diffusion import (
     DEFAULT_GUIDANCE_SCALE,
@@ -28,12 +29,13 @@ from export.diffusion import (
 )
 from export.diffusion_image_check import check_images
 from export.engines import EngineSelectionError, choose_engines
+from export.onnx_graph import quiet_exporter_loggers
 from export.options import ExportOptions, is_current
 from export.parity import Check, require_parity, write_report
 from export.presets import PRESETS
-from export.repository import SUMMARIZER, Flavour, assemble
+from export.repository import Flavour, assemble
 from export.summarizer import export_summarizer
-from export.versions import CURRENT, new_version, switch, write_verdict
+from export.versions import new_version, switch, write_verdict
 from model_repository.diffusion_pipeline import SCHEDULERS
 from model_repository.tensor_engines import EngineChoice
 
@@ -81,6 +83,7 @@ def run_export(options: ExportOptions, *, progress: bool = True) -> list[Check]:
         ExportError: A graph failed parity, the image check failed, an engine cannot serve,
             or a config does not match its graph.
     """
+    quiet_exporter_loggers()
     if options.preset not in PRESETS:
         raise ExportError(f"unknown preset '{options.preset}'; choose from {sorted(PRESETS)}")
     if options.scheduler is not None and options.scheduler not in SCHEDULERS:

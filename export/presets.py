@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from export.diffusion_checkpoints import build_small_diffusion, build_tiny_diffusion
-from export.summarizer_checkpoints import KOBART_BASE, TINY, build_summarizer
+from export import diffusion_checkpoints, summarizer_checkpoints
+from export.diffusion_checkpoints import build_diffusion
+from export.summarizer_checkpoints import build_summarizer
 
 Builder = Callable[..., Path]
 
@@ -28,6 +29,14 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "tiny": Preset(partial(build_summarizer, sizes=TINY), build_tiny_diffusion, 20),
-    "small": Preset(partial(build_summarizer, sizes=KOBART_BASE), build_small_diffusion, 25),
+    "tiny": Preset(
+        partial(build_summarizer, sizes=summarizer_checkpoints.TINY),
+        partial(build_diffusion, sizes=diffusion_checkpoints.TINY),
+        20,
+    ),
+    "small": Preset(
+        partial(build_summarizer, sizes=summarizer_checkpoints.KOBART_BASE),
+        partial(build_diffusion, sizes=diffusion_checkpoints.SMALL),
+        25,
+    ),
 }

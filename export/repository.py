@@ -20,21 +20,31 @@ from pathlib import Path
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2 as mc
 
+from contract.repository import (
+    CHAT_TO_IMAGE,
+    DIFFUSION,
+    GRAPH_FILE,
+    PYTHON_MODEL_FILE,
+    SUMMARIZER,
+    TENSOR_MODELS,
+    UNET,
+    WARMUP_DIR,
+    config_file,
+    model_dir,
+    version_dir,
+)
+from contract.tensors import ENGINE, PRECISION, UNET_PARALLEL_REQUESTS
 from model_repository.tensor_engines import EngineChoice
 
-SUMMARIZER = "summarizer"
-DIFFUSION = "diffusion"
-CHAT_TO_IMAGE = "chat_to_image"
-TENSOR_MODELS = ("text_encoder", "unet", "vae_decoder")
+# Every model, in the order they are assembled.
 MODELS = (SUMMARIZER, *TENSOR_MODELS, DIFFUSION, CHAT_TO_IMAGE)
 # Python models that run an engine in-process and so belong on the GPU in the native flavour.
 GPU_PYTHON_MODELS = (SUMMARIZER,)
-ONNX_FILE = "model.onnx"
 # The templates batch for CPUs; GPUs gain from larger batches: (preferred batch sizes, max queue
 # delay in microseconds) per model.
 NATIVE_BATCHING: dict[str, tuple[tuple[int, ...], int]] = {
     SUMMARIZER: ((), 20_000),
-    "unet": ((8, 16), 2_000),
+    UNET: ((8, 16), 2_000),
 }
 
 
@@ -59,11 +69,11 @@ def configured_engines(repository: Path) -> dict[str, EngineChoice]:
     """The ``engine``/``precision`` parameters of each tensor model's ``config.pbtxt``."""
     choices = {}
     for name in TENSOR_MODELS:
-        parameters = read_config(repository / name / "config.pbtxt").parameters
+        parameters = read_config(config_file(repository, name)).parameters
         choices[name] = EngineChoice(
-            parameters["engine"].string_value if "engine" in parameters else EngineChoice.engine,
-            parameters["precision"].string_value
-            if "precision" in parameters
+            parameters[ENGINE].string_value if ENGINE in parameters else EngineChoice.engine,
+            parameters[PRECISION].string_value
+            if PRECISION in parameters
             else EngineChoice.precision,
         )
     return choices
@@ -98,7 +108,7 @@ def render_config(
         kind = mc.ModelInstanceGroup.KIND_GPU
         if config.name in TENSOR_MODELS:
             rendered.backend = "onnxruntime"
-            rendered.default_model_filename = ONNX_FILE
+            rendered.default_model_filename = GRAPH_FILE
             if tensorrt:
                 accelerator = (
                     rendered.optimization.execution_accelerators.gpu_execution_accelerator.add()
@@ -114,7 +124,7 @@ def render_config(
             group.ClearField("rate_limiter")
         if config.name == DIFFUSION:
             # One unet request per step: the GPU batches its rows (see the template).
-            rendered.parameters["unet_parallel_requests"].string_value = "1"
+            rendered.parameters[UNET_PARALLEL_REQUESTS].string_value = "1"
         if config.name in NATIVE_BATCHING:
             preferred, delay_us = NATIVE_BATCHING[config.name]
             batching = rendered.dynamic_batching
@@ -162,21 +172,21 @@ def assemble(
         raise ValueError(f"unknown model(s) in instance counts: {sorted(unknown)}")
     folders = []
     for name in MODELS:
-        source, target = template_root() / name, repository / name
-        version = target / "1"
+        source, target = model_dir(template_root(), name), model_dir(repository, name)
+        version = version_dir(repository, name)
         version.mkdir(parents=True, exist_ok=True)
         native_tensor_model = flavour is Flavour.NATIVE and name in TENSOR_MODELS
-        model_py = source / "1" / "model.py"
+        model_py = version_dir(template_root(), name) / PYTHON_MODEL_FILE
         if model_py.exists() and not native_tensor_model:
-            shutil.copy2(model_py, version / "model.py")
-        elif (version / "model.py").exists():
-            (version / "model.py").unlink()
-        for text in sorted((source / "warmup").glob("*.txt")):
-            warmup = target / "warmup"
+            shutil.copy2(model_py, version / PYTHON_MODEL_FILE)
+        elif (version / PYTHON_MODEL_FILE).exists():
+            (version / PYTHON_MODEL_FILE).unlink()
+        for text in sorted((source / WARMUP_DIR).glob("*.txt")):
+            warmup = target / WARMUP_DIR
             warmup.mkdir(exist_ok=True)
             (warmup / text.stem).write_bytes(_serialize_bytes(text.read_text("utf-8")))
         config = render_config(
-            read_config(source / "config.pbtxt"),
+            read_config(config_file(template_root(), name)),
             flavour=flavour,
             instances=instances.get(name),
             tensorrt=tensorrt,
@@ -184,8 +194,8 @@ def assemble(
         for key, value in parameters.get(name, {}).items():
             config.parameters[key].string_value = value
         if name in engines and flavour is Flavour.PORTABLE:
-            config.parameters["engine"].string_value = engines[name].engine
-            config.parameters["precision"].string_value = engines[name].precision
-        write_config(config, target / "config.pbtxt")
+            config.parameters[ENGINE].string_value = engines[name].engine
+            config.parameters[PRECISION].string_value = engines[name].precision
+        write_config(config, config_file(repository, name))
         folders.append(target)
     return folders

@@ -27,14 +27,19 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from contract import tensors
+from contract.repository import (
+    GENERATION_CONFIG_FILE,
+    SUMMARIZER,
+    SUMMARIZER_ENGINE_DIR,
+    TOKENIZER_FILE,
+    version_dir,
+)
 from export.options import GenerationSettings
 from export.summarizer_fidelity import SummarizerCheck, check_fidelity
 from model_repository.summarization import (
-    GENERATION_CONFIG_FILE,
     ID_KEYS,
-    MODEL_DIR,
     SUPPORTED_GENERATION_KEYS,
-    TOKENIZER_FILE,
     tokenizer_digest,
 )
 
@@ -142,26 +147,27 @@ def export_summarizer(
         raise ValueError(f"unknown quantization '{quantization}'; choose from {QUANTIZATIONS}")
     settings = settings or GenerationSettings()
     model, tokenizer = load_summarizer(source)
-    out = repository / "summarizer" / "1"
+    out = version_dir(repository, SUMMARIZER)
     out.mkdir(parents=True, exist_ok=True)
     budget = min(settings.max_source_tokens, model.config.max_position_embeddings - 2)
     generation_config(model, settings).save_pretrained(out)
     export_tokenizer(tokenizer, budget, out / TOKENIZER_FILE)
-    convert(source, out / MODEL_DIR, quantization)
+    convert(source, out / SUMMARIZER_ENGINE_DIR, quantization)
     with tempfile.TemporaryDirectory(prefix="summarizer-float32-") as scratch:
         float32 = Path(scratch)
         for name in (TOKENIZER_FILE, GENERATION_CONFIG_FILE):
             shutil.copy2(out / name, float32 / name)
         if quantization == "float32":
-            shutil.copytree(out / MODEL_DIR, float32 / MODEL_DIR)
+            shutil.copytree(out / SUMMARIZER_ENGINE_DIR, float32 / SUMMARIZER_ENGINE_DIR)
         else:
-            convert(source, float32 / MODEL_DIR, "float32")
+            convert(source, float32 / SUMMARIZER_ENGINE_DIR, "float32")
         checks = check_fidelity(model, tokenizer, float32, out, quantization=quantization)
     parameters = {
-        "compute_type": "default",  # the stored quantization (CTranslate2 adapts it per device)
-        "first_sentence_only": "true" if settings.first_sentence_only else "false",
-        "max_source_tokens": str(budget),
-        "tokenizer_sha256": tokenizer_digest(out / TOKENIZER_FILE),
+        # The stored quantization (CTranslate2 adapts it per device).
+        tensors.COMPUTE_TYPE: "default",
+        tensors.FIRST_SENTENCE_ONLY: "true" if settings.first_sentence_only else "false",
+        tensors.MAX_SOURCE_TOKENS: str(budget),
+        tensors.TOKENIZER_SHA256: tokenizer_digest(out / TOKENIZER_FILE),
     }
     log.info("summarizer exported (%s, budget %d tokens)", quantization, budget)
     return SummarizerExport(checks, parameters)

@@ -9,19 +9,19 @@ a Triton instance holding that many cores spends per request. Part of ``calle be
 from __future__ import annotations
 
 import logging
-import statistics
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from transformers import GenerationConfig
 
+from contract.repository import SUMMARIZER_ENGINE_DIR, TOKENIZER_FILE
+from export.benchmarking import Column, median_seconds, render_table
 from export.options import GenerationSettings
 from export.summarizer import convert, export_tokenizer, generation_config, load_summarizer
 from export.summarizer_fidelity import DIALOGUES
-from model_repository.summarization import MODEL_DIR, TOKENIZER_FILE, Summarizer
+from model_repository.summarization import Summarizer
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +51,6 @@ class SummaryTiming:
         return self.baseline_seconds / self.seconds
 
 
-def _median_s(run: Callable[[], object], repeats: int) -> float:
-    run()  # warm-up
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def _folders(checkpoint: Path, workdir: Path) -> dict[str, Path]:
     """One converted folder per precision (reused when already there)."""
     model, tokenizer = load_summarizer(checkpoint)
@@ -68,11 +58,11 @@ def _folders(checkpoint: Path, workdir: Path) -> dict[str, Path]:
     folders = {}
     for precision in PRECISIONS:
         folder = workdir / f"summarizer-{precision}"
-        if not (folder / MODEL_DIR / "model.bin").exists():
+        if not (folder / SUMMARIZER_ENGINE_DIR / "model.bin").exists():
             folder.mkdir(parents=True, exist_ok=True)
             generation_config(model, settings).save_pretrained(folder)
             export_tokenizer(tokenizer, settings.max_source_tokens, folder / TOKENIZER_FILE)
-            convert(checkpoint, folder / MODEL_DIR, precision)
+            convert(checkpoint, folder / SUMMARIZER_ENGINE_DIR, precision)
         folders[precision] = folder
     return folders
 
@@ -110,11 +100,11 @@ def run_summarizer_benchmark(
                     with torch.no_grad():
                         model.generate(input_ids=ids, attention_mask=mask, generation_config=config)
 
-                baseline = _median_s(generate, repeats)
+                baseline = median_seconds(generate, repeats)
                 row = SummaryTiming(BASELINE, "float32", count, batch, baseline, baseline)
                 timings.append(row)
                 for precision, engine in engines.items():
-                    seconds = _median_s(lambda e=engine, d=dialogues: e.summarize(d), repeats)
+                    seconds = median_seconds(lambda e=engine, d=dialogues: e.summarize(d), repeats)
                     timing = SummaryTiming(
                         "ctranslate2", precision, count, batch, seconds, baseline
                     )
@@ -125,18 +115,20 @@ def run_summarizer_benchmark(
     return timings
 
 
+COLUMNS: tuple[Column[SummaryTiming], ...] = (
+    Column("summarizer", 18, lambda t: t.engine, left=True),
+    Column("precision", 10, lambda t: t.precision),
+    Column("threads", 8, lambda t: t.threads),
+    Column("batch", 6, lambda t: t.batch),
+    Column("s/batch", 9, lambda t: t.seconds, ".2f"),
+    Column("core-s/summary", 16, lambda t: t.core_seconds_per_summary, ".2f"),
+    Column("vs generate", 13, lambda t: t.speedup, ".2f", "x"),
+)
+
+
 def format_summary_table(timings: Sequence[SummaryTiming]) -> str:
     """A plain-text table of the timings."""
-    header = (
-        f"{'summarizer':<18}{'precision':>10}{'threads':>8}{'batch':>6}{'s/batch':>9}"
-        f"{'core-s/summary':>16}{'vs generate':>13}"
-    )
-    rows = [
-        f"{t.engine:<18}{t.precision:>10}{t.threads:>8}{t.batch:>6}{t.seconds:>9.2f}"
-        f"{t.core_seconds_per_summary:>16.2f}{t.speedup:>12.2f}x"
-        for t in timings
-    ]
-    return "\n".join([header, "-" * len(header), *rows])
+    return render_table(COLUMNS, timings)
 
 
 def timings_json(timings: Sequence[SummaryTiming]) -> list[dict[str, object]]:

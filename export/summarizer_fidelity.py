@@ -37,7 +37,8 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from model_repository.summarization import GENERATION_CONFIG_FILE, Summarizer
+from contract.repository import GENERATION_CONFIG_FILE
+from model_repository.summarization import Summarizer
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,9 @@ that passed its checks becomes ``ROOT/current``, a relative symlink replaced wit
 the new one, never half of one. The previous repository is kept (pods started on it may still
 read it); versions staged before it, failed ones included, are pruned after a switch.
 
-Only the standard library of Python 3.10 is used: the Triton image (Python 3.10) runs
-``python3 -m export.versions wait /models`` as the init step before Triton starts.
+Only the standard library of Python 3.10 is used, and :mod:`contract.repository` (standard
+library only too): the Triton image (Python 3.10) runs ``python3 -m export.versions wait
+/models`` as the init step before Triton starts.
 """
 
 from __future__ import annotations
@@ -25,11 +26,10 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+from contract.repository import CURRENT, MANIFEST, VERSIONS
+
 log = logging.getLogger(__name__)
 
-MANIFEST = "export.json"
-CURRENT = "current"
-VERSIONS = "versions"
 PASSED = "passed"
 FAILED = "failed"
 

@@ -37,20 +37,13 @@ from diffusers.utils.torch_utils import randn_tensor
 from PIL import Image
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
+from contract.repository import (
+    DIFFUSION_TOKENIZER_DIR,
+    PIPELINE_FILE,
+    SCHEDULER_DIR,
+    SCHEDULER_FILE,
+)
 from model_repository.request_inputs import RequestError
-
-# Graph tensor names, shared by export, the Triton configs and the BLS calls.
-TEXT_ENCODER_INPUT = "input_ids"
-TEXT_ENCODER_OUTPUT = "last_hidden_state"
-UNET_INPUTS = ("sample", "timestep", "encoder_hidden_states")
-UNET_OUTPUT = "out_sample"
-VAE_DECODER_INPUT = "latent_sample"
-VAE_DECODER_OUTPUT = "sample"
-
-PIPELINE_FILE = "pipeline.json"
-TOKENIZER_DIR = "tokenizer"
-SCHEDULER_DIR = "scheduler"
-SCHEDULER_FILE = "scheduler_config.json"
 
 MAX_STEPS = 100
 MAX_GUIDANCE_SCALE = 30.0
@@ -204,7 +197,7 @@ class DiffusionRunner:
     ) -> DiffusionRunner:
         """Load the spec, tokenizer and scheduler config that export wrote into ``directory``."""
         spec = PipelineSpec.load(directory / PIPELINE_FILE)
-        tokenizer = AutoTokenizer.from_pretrained(directory / TOKENIZER_DIR)
+        tokenizer = AutoTokenizer.from_pretrained(directory / DIFFUSION_TOKENIZER_DIR)
         config_path = directory / SCHEDULER_DIR / SCHEDULER_FILE
         scheduler_config = json.loads(config_path.read_text(encoding="utf-8"))
         return cls(

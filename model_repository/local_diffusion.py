@@ -11,19 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from model_repository.diffusion_pipeline import (
-    TEXT_ENCODER_INPUT,
-    TEXT_ENCODER_OUTPUT,
-    UNET_INPUTS,
-    UNET_OUTPUT,
-    VAE_DECODER_INPUT,
-    VAE_DECODER_OUTPUT,
-    DiffusionRunner,
-)
+from contract import tensors
+from contract.repository import DIFFUSION, TENSOR_MODELS, graph_file, version_dir
+from model_repository.diffusion_pipeline import DiffusionRunner
 from model_repository.tensor_engines import EngineChoice, create_engine
-
-GRAPH = "model.onnx"
-TENSOR_MODELS = ("text_encoder", "unet", "vae_decoder")
 
 
 def local_runner(
@@ -41,16 +32,18 @@ def local_runner(
         threads: Threads per engine (default ``CALLE_ORT_THREADS`` or 1, as in Triton).
     """
     text_encoder, unet, vae_decoder = (
-        create_engine(repository / name / "1" / GRAPH, engines[name], threads=threads)
+        create_engine(graph_file(repository, name), engines[name], threads=threads)
         for name in TENSOR_MODELS
     )
     return DiffusionRunner.from_directory(
-        repository / "diffusion" / "1",
-        encode_text=lambda ids: text_encoder.run([TEXT_ENCODER_OUTPUT], {TEXT_ENCODER_INPUT: ids})[
-            0
-        ],
-        denoise=lambda x, t, e: unet.run(
-            [UNET_OUTPUT], dict(zip(UNET_INPUTS, (x, t, e), strict=True))
+        version_dir(repository, DIFFUSION),
+        encode_text=lambda ids: text_encoder.run(
+            [tensors.TEXT_ENCODER_OUTPUT], {tensors.TEXT_ENCODER_INPUT: ids}
         )[0],
-        decode=lambda z: vae_decoder.run([VAE_DECODER_OUTPUT], {VAE_DECODER_INPUT: z})[0],
+        denoise=lambda x, t, e: unet.run(
+            [tensors.UNET_OUTPUT], dict(zip(tensors.UNET_INPUTS, (x, t, e), strict=True))
+        )[0],
+        decode=lambda z: vae_decoder.run(
+            [tensors.VAE_DECODER_OUTPUT], {tensors.VAE_DECODER_INPUT: z}
+        )[0],
     )

@@ -15,18 +15,17 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
+from contract.repository import GRAPH_FILE
+from contract.tensors import ENGINE, INTRA_OP_THREADS, PRECISION
+from model_repository.model_config import string_parameters, version_folder
 from model_repository.tensor_engines import EngineChoice, create_engine
 
 log = logging.getLogger(__name__)
-
-# Not the config's default_model_filename: for the Python backend that names model.py.
-GRAPH_FILENAME = "model.onnx"
 
 
 @dataclass(frozen=True)
@@ -72,16 +71,14 @@ class TritonPythonModel:
             raise ValueError(f"{self.name}: needs max_batch_size > 0 to batch requests")
         self.inputs = [TensorSpec.from_config(entry) for entry in config["input"]]
         self.outputs = [TensorSpec.from_config(entry) for entry in config["output"]]
-        parameters = {
-            key: value.get("string_value", "")
-            for key, value in config.get("parameters", {}).items()
-        }
-        threads = parameters.get("intra_op_threads")
+        parameters = string_parameters(config)
+        threads = parameters.get(INTRA_OP_THREADS)
         choice = EngineChoice(
-            parameters.get("engine") or EngineChoice.engine,
-            parameters.get("precision") or EngineChoice.precision,
+            parameters.get(ENGINE) or EngineChoice.engine,
+            parameters.get(PRECISION) or EngineChoice.precision,
         )
-        path = Path(args["model_repository"]) / args["model_version"] / GRAPH_FILENAME
+        # Not the config's default_model_filename: for the Python backend that names model.py.
+        path = version_folder(args) / GRAPH_FILE
         self.engine = create_engine(
             path,
             choice,

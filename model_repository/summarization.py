@@ -22,16 +22,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-MODEL_DIR = "ctranslate2"
-TOKENIZER_FILE = "tokenizer.json"
-GENERATION_CONFIG_FILE = "generation_config.json"  # GenerationConfig.save_pretrained's name
+from contract.repository import GENERATION_CONFIG_FILE, SUMMARIZER_ENGINE_DIR, TOKENIZER_FILE
+from contract.tensors import MAX_LENGTH, NO_REPEAT_NGRAM_SIZE, NUM_BEAMS
 
-# Settings a request may override, and their accepted ranges (inclusive).
-OVERRIDABLE = ("num_beams", "max_length", "no_repeat_ngram_size")
+# Settings a request may override (optional inputs of the same names), and their accepted
+# ranges (inclusive).
+OVERRIDABLE = (NUM_BEAMS, MAX_LENGTH, NO_REPEAT_NGRAM_SIZE)
 LIMITS: dict[str, tuple[int, int]] = {
-    "num_beams": (1, 16),
-    "max_length": (2, 256),
-    "no_repeat_ngram_size": (0, 16),
+    NUM_BEAMS: (1, 16),
+    MAX_LENGTH: (2, 256),
+    NO_REPEAT_NGRAM_SIZE: (0, 16),
 }
 # GenerationConfig keys the summarizer honours; export refuses a checkpoint that sets others.
 # Special ids of a generation config (older checkpoints keep them on the model config only).
@@ -190,7 +190,7 @@ class Summarizer:
         self.pad_token_id = int(document.get("pad_token_id", 0))
         self.first_sentence_only = first_sentence_only
         self.translator = ctranslate2.Translator(
-            str(directory / MODEL_DIR),
+            str(directory / SUMMARIZER_ENGINE_DIR),
             device=device,
             device_index=device_index,
             compute_type=compute_type,

@@ -14,7 +14,7 @@ import pytest
 
 from calle.ports import free_port
 from calle.triton import TritonServer
-from export.diffusion_checkpoints import build_tiny_diffusion
+from export.diffusion_checkpoints import build_diffusion
 from export.options import ExportOptions
 from export.pipeline import run_export
 from export.summarizer_checkpoints import TINY, build_summarizer
@@ -30,7 +30,7 @@ def summarizer_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def diffusion_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random-weight Stable Diffusion pipeline saved with ``save_pretrained``."""
-    return build_tiny_diffusion(tmp_path_factory.mktemp("ckpt") / "diffusion", seed=0)
+    return build_diffusion(tmp_path_factory.mktemp("ckpt") / "diffusion", seed=0)
 
 
 @pytest.fixture(scope="session")

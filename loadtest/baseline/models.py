@@ -17,22 +17,26 @@ import torch
 from diffusers import StableDiffusionPipeline
 from transformers import GenerationConfig
 
+from contract.repository import (
+    PIPELINE_FILE,
+    SCHEDULER_DIR,
+    SCHEDULER_FILE,
+    SUMMARIZER,
+    TOKENIZER_FILE,
+)
 from export.diffusion import load_pipeline
-from export.repository import SUMMARIZER, read_config
+from export.repository import read_config
 from export.summarizer import load_summarizer
 from gateway.dialogue import SourceTokenizer, latest_dialogue
 from gateway.errors import ModelRejectedInputError, from_ingest_error
 from gateway.ingest import IngestError
 from gateway.service_io import ChatInput, ImageRequest, ImageResult, SummaryResult
 from model_repository.diffusion_pipeline import (
-    PIPELINE_FILE,
-    SCHEDULER_DIR,
-    SCHEDULER_FILE,
     PipelineSpec,
     make_scheduler,
     to_png,
 )
-from model_repository.summarization import TOKENIZER_FILE, first_sentence
+from model_repository.summarization import first_sentence
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,8 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from export.repository import SUMMARIZER, configured_engines, read_config
+from contract.repository import SUMMARIZER, TOKENIZER_FILE
+from export.repository import configured_engines, read_config
 from gateway.dialogue import SourceTokenizer, latest_dialogue
 from gateway.http.schemas import SummaryRequest
 from loadtest.benchmark.report import Reference
@@ -25,7 +26,7 @@ from loadtest.benchmark.samples import Latency
 from loadtest.chats import GeneratedChat
 from model_repository.diffusion_pipeline import to_png
 from model_repository.local_diffusion import local_runner
-from model_repository.summarization import TOKENIZER_FILE, Summarizer
+from model_repository.summarization import Summarizer
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from diffusers import StableDiffusionPipeline
 
-from export.diffusion_checkpoints import build_small_diffusion, build_tiny_diffusion
+from export.diffusion_checkpoints import SMALL, build_diffusion
 
 PROMPT = "친구들이 부산 바다 앞에서 함께 웃고 있는 따뜻한 그림"
 OTHER_PROMPT = "눈 내리는 밤, 작은 오두막 창문으로 새어 나오는 노란 불빛"
@@ -33,7 +33,7 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> StableDiffusionPipeline:
-    return _load(build_tiny_diffusion(tmp_path_factory.mktemp("tiny")))
+    return _load(build_diffusion(tmp_path_factory.mktemp("tiny")))
 
 
 def test_tokenizer_and_text_encoder_agree(tiny: StableDiffusionPipeline) -> None:
@@ -62,14 +62,14 @@ def test_tiny_images_are_finite_and_depend_on_prompt_and_seed(tiny) -> None:
 
 
 def test_same_seed_same_weights(tmp_path: Path) -> None:
-    a = _load(build_tiny_diffusion(tmp_path / "a", seed=5)).unet.state_dict()
-    b = _load(build_tiny_diffusion(tmp_path / "b", seed=5)).unet.state_dict()
+    a = _load(build_diffusion(tmp_path / "a", seed=5)).unet.state_dict()
+    b = _load(build_diffusion(tmp_path / "b", seed=5)).unet.state_dict()
     assert all(torch.equal(a[name], b[name]) for name in a)
 
 
 @pytest.mark.slow
 def test_small_preset_is_a_256px_cpu_benchmark_model(tmp_path: Path) -> None:
-    path = build_small_diffusion(tmp_path / "small")
+    path = build_diffusion(tmp_path / "small", sizes=SMALL)
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     assert size < 300 * 2**20
     pipeline = _load(path)

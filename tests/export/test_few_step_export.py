@@ -8,13 +8,14 @@ import pytest
 import torch
 from diffusers import AutoencoderTiny, LCMScheduler, StableDiffusionPipeline
 
+from contract.repository import TENSOR_MODELS
 from export.diffusion import DiffusionSource, export_diffusion, load_pipeline
 from export.diffusion_checkpoints import build_lora, build_tiny_autoencoder
 from export.diffusion_image_check import check_images
 from export.parity import psnr, require_parity
 from export.repository import configured_engines
 from model_repository.diffusion_pipeline import PipelineSpec
-from model_repository.local_diffusion import TENSOR_MODELS, local_runner
+from model_repository.local_diffusion import local_runner
 from model_repository.tensor_engines import EngineChoice
 
 PROMPT = "친구들이 부산 바다 앞에서 함께 웃고 있는 따뜻한 그림"

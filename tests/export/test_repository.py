@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from tritonclient.grpc import model_config_pb2 as mc
 
+from contract.repository import TENSOR_MODELS
 from export.config_check import check_repository
 from export.options import ExportOptions, is_current
 from export.pipeline import REPORT
 from export.repository import (
     MODELS,
-    TENSOR_MODELS,
     Flavour,
     assemble,
     configured_engines,

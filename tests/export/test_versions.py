@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from contract.repository import CURRENT
 from export.versions import (
-    CURRENT,
     FAILED,
     PASSED,
     check_root,

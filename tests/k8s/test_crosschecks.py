@@ -12,7 +12,7 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
-from export.versions import CURRENT
+from contract.repository import CURRENT
 from gateway.settings import GatewaySettings
 
 from .helpers import (

@@ -24,7 +24,8 @@ import pytest
 
 from calle.ports import free_port
 from calle.triton import TritonInstall
-from export.versions import CURRENT, passed
+from contract.repository import CURRENT
+from export.versions import passed
 
 from .helpers import (
     LOADTEST_WITH,

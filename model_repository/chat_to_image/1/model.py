@@ -15,9 +15,17 @@ import numpy as np
 import triton_python_backend_utils as pb_utils
 
 from contract.rejections import rejection_reason
+from contract.tensors import (
+    DIALOGUE,
+    DIFFUSION_MODEL,
+    IMAGE,
+    PROMPT,
+    SEED,
+    SUMMARIZER_MODEL,
+    SUMMARY,
+)
 from model_repository.failures import Failure, finish
-
-SUMMARY, IMAGE, SEED = "summary", "image", "seed"
+from model_repository.model_config import string_parameters
 
 
 class CallFailedError(RuntimeError):
@@ -33,10 +41,9 @@ class TritonPythonModel:
 
     def initialize(self, args: dict[str, str]) -> None:
         """Read which models to call from the config's parameters."""
-        config = json.loads(args["model_config"])
-        parameters = {key: value["string_value"] for key, value in config["parameters"].items()}
-        self.summarizer = parameters["summarizer_model"]
-        self.diffusion = parameters["diffusion_model"]
+        parameters = string_parameters(json.loads(args["model_config"]))
+        self.summarizer = parameters[SUMMARIZER_MODEL]
+        self.diffusion = parameters[DIFFUSION_MODEL]
 
     def execute(self, requests: list[Any]) -> list[Any]:
         """One response per request; raises when all failed, so Triton counts the failures."""
@@ -49,9 +56,9 @@ class TritonPythonModel:
         return finish(results)
 
     def _run(self, request: Any) -> Any:
-        dialogue = pb_utils.get_input_tensor_by_name(request, "dialogue").as_numpy()
-        (summary,) = self._call(self.summarizer, {"dialogue": dialogue}, [SUMMARY])
-        inputs = {"prompt": summary}
+        dialogue = pb_utils.get_input_tensor_by_name(request, DIALOGUE).as_numpy()
+        (summary,) = self._call(self.summarizer, {DIALOGUE: dialogue}, [SUMMARY])
+        inputs = {PROMPT: summary}
         seed = pb_utils.get_input_tensor_by_name(request, SEED)
         if seed is not None:
             inputs[SEED] = seed.as_numpy()

@@ -14,25 +14,20 @@ import logging
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
+from contract import tensors
 from model_repository.diffusion_pipeline import (
-    TEXT_ENCODER_INPUT,
-    TEXT_ENCODER_OUTPUT,
-    UNET_INPUTS,
-    UNET_OUTPUT,
-    VAE_DECODER_INPUT,
-    VAE_DECODER_OUTPUT,
     DiffusionRunner,
     GenerationCancelledError,
     Settings,
     to_png,
 )
 from model_repository.failures import Failure, finish
+from model_repository.model_config import string_parameters, version_folder
 from model_repository.request_inputs import RequestError, decode_texts
 
 log = logging.getLogger(__name__)
@@ -46,21 +41,24 @@ class TritonPythonModel:
 
     def initialize(self, args: dict[str, str]) -> None:
         """Load the runtime files export wrote next to this file and set up metrics."""
-        config = json.loads(args["model_config"])
-        parameters = {key: value["string_value"] for key, value in config["parameters"].items()}
-        self.text_encoder = parameters["text_encoder_model"]
-        self.unet = parameters["unet_model"]
-        self.vae_decoder = parameters["vae_decoder_model"]
+        parameters = string_parameters(json.loads(args["model_config"]))
+        self.text_encoder = parameters[tensors.TEXT_ENCODER_MODEL]
+        self.unet = parameters[tensors.UNET_MODEL]
+        self.vae_decoder = parameters[tensors.VAE_DECODER_MODEL]
         # A step's rows go to the unet as this many concurrent requests: a lone guided step
         # then runs its two rows on two unet instances (two cores) instead of one, while under
         # load the unet's batcher merges what queued anyway (README "Image path").
-        self.unet_parts = int(parameters.get("unet_parallel_requests", "1"))
+        self.unet_parts = int(parameters.get(tensors.UNET_PARALLEL_REQUESTS, "1"))
         if self.unet_parts < 1:
-            raise ValueError(f"unet_parallel_requests must be >= 1 (got {self.unet_parts})")
+            raise ValueError(
+                f"{tensors.UNET_PARALLEL_REQUESTS} must be >= 1 (got {self.unet_parts})"
+            )
         self.unet_pool = ThreadPoolExecutor(self.unet_parts, thread_name_prefix="unet-bls")
-        directory = Path(args["model_repository"]) / args["model_version"]
         self.runner = DiffusionRunner.from_directory(
-            directory, encode_text=self._encode_text, denoise=self._denoise, decode=self._decode
+            version_folder(args),
+            encode_text=self._encode_text,
+            denoise=self._denoise,
+            decode=self._decode,
         )
         labels = {"model": args["model_name"], "version": args["model_version"]}
         # Families are kept as attributes: Triton requires them to outlive their metrics.
@@ -95,12 +93,12 @@ class TritonPythonModel:
         return finish(results)
 
     def _generate(self, request: Any) -> Any:
-        prompts = _strings(request, "prompt")
+        prompts = _strings(request, tensors.PROMPT)
         if prompts is None:
-            raise RequestError("prompt is required")
+            raise RequestError(f"{tensors.PROMPT} is required")
         rows = len(prompts)
-        negatives = _strings(request, "negative_prompt", rows) or [""] * rows
-        seeds = _column(request, "seed", rows)
+        negatives = _strings(request, tensors.NEGATIVE_PROMPT, rows) or [""] * rows
+        seeds = _column(request, tensors.SEED, rows)
         seeds = [int(s) for s in seeds] if seeds is not None else _random_seeds(rows)
         groups: dict[Settings, list[int]] = {}
         for row, settings in enumerate(self._settings(request, rows)):
@@ -122,19 +120,18 @@ class TritonPythonModel:
                 images[row] = to_png(image)
         return pb_utils.InferenceResponse(
             output_tensors=[
-                pb_utils.Tensor("image", np.array(images, dtype=np.object_).reshape(rows, 1)),
-                pb_utils.Tensor("seed", np.array(seeds, dtype=np.int64).reshape(rows, 1)),
+                pb_utils.Tensor(tensors.IMAGE, np.array(images, dtype=np.object_).reshape(rows, 1)),
+                pb_utils.Tensor(tensors.SEED, np.array(seeds, dtype=np.int64).reshape(rows, 1)),
             ]
         )
 
     def _settings(self, request: Any, rows: int) -> list[Settings]:
+        # Keyed by the runner's keywords, which are the tensor names.
         columns = {
-            "steps": _column(request, "steps", rows),
-            "guidance_scale": _column(request, "guidance_scale", rows),
-            "height": _column(request, "height", rows),
-            "width": _column(request, "width", rows),
-            "scheduler": _strings(request, "scheduler", rows),
+            name: _column(request, name, rows)
+            for name in (tensors.STEPS, tensors.GUIDANCE_SCALE, tensors.HEIGHT, tensors.WIDTH)
         }
+        columns[tensors.SCHEDULER] = _strings(request, tensors.SCHEDULER, rows)
         return [
             self.runner.settings(
                 **{
@@ -146,29 +143,35 @@ class TritonPythonModel:
         ]
 
     def _encode_text(self, input_ids: np.ndarray) -> np.ndarray:
-        return self._infer(self.text_encoder, {TEXT_ENCODER_INPUT: input_ids}, TEXT_ENCODER_OUTPUT)
+        return self._infer(
+            self.text_encoder, {tensors.TEXT_ENCODER_INPUT: input_ids}, tensors.TEXT_ENCODER_OUTPUT
+        )
 
     def _denoise(self, sample: np.ndarray, timesteps: np.ndarray, embeddings: np.ndarray) -> Any:
         # The unet config declares the timestep as dims [1] (reshaped to [batch] for the graph).
         arrays = (sample, timesteps.reshape(-1, 1), embeddings)
         parts = min(self.unet_parts, sample.shape[0])
         if parts == 1:
-            return self._infer(self.unet, dict(zip(UNET_INPUTS, arrays, strict=True)), UNET_OUTPUT)
+            return self._unet(arrays)
         # exec() blocks until its response: one worker thread per part keeps them all in flight.
         futures = [
-            self.unet_pool.submit(
-                self._infer, self.unet, dict(zip(UNET_INPUTS, rows, strict=True)), UNET_OUTPUT
-            )
+            self.unet_pool.submit(self._unet, rows)
             for rows in zip(*(np.array_split(a, parts) for a in arrays), strict=True)
         ]
         return np.concatenate([future.result() for future in futures])
+
+    def _unet(self, arrays: tuple[np.ndarray, ...]) -> np.ndarray:
+        feeds = dict(zip(tensors.UNET_INPUTS, arrays, strict=True))
+        return self._infer(self.unet, feeds, tensors.UNET_OUTPUT)
 
     def finalize(self) -> None:
         """Stop the BLS worker threads."""
         self.unet_pool.shutdown(wait=True)
 
     def _decode(self, latents: np.ndarray) -> np.ndarray:
-        return self._infer(self.vae_decoder, {VAE_DECODER_INPUT: latents}, VAE_DECODER_OUTPUT)
+        return self._infer(
+            self.vae_decoder, {tensors.VAE_DECODER_INPUT: latents}, tensors.VAE_DECODER_OUTPUT
+        )
 
     def _infer(self, model: str, inputs: dict[str, np.ndarray], output: str) -> np.ndarray:
         request = pb_utils.InferenceRequest(

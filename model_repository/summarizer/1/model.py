@@ -12,12 +12,19 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
+from contract.tensors import (
+    COMPUTE_TYPE,
+    DIALOGUE,
+    FIRST_SENTENCE_ONLY,
+    SUMMARY,
+    TOKEN_IDS,
+)
 from model_repository.failures import Failure, finish
+from model_repository.model_config import string_parameters, version_folder
 from model_repository.request_inputs import RequestError, decode_texts, scalar_per_row
 from model_repository.summarization import LIMITS, OVERRIDABLE, Summarizer
 
@@ -41,18 +48,17 @@ class TritonPythonModel:
     def initialize(self, args: dict[str, str]) -> None:
         """Load the converted model and the tokenizer from this version's folder."""
         config = json.loads(args["model_config"])
-        parameters = {k: v["string_value"] for k, v in config.get("parameters", {}).items()}
-        directory = Path(args["model_repository"]) / args["model_version"]
+        parameters = string_parameters(config)
         gpu = args["model_instance_kind"] == "GPU"
         self.summarizer = Summarizer(
-            directory,
+            version_folder(args),
             device="cuda" if gpu else "cpu",
             device_index=int(args.get("model_instance_device_id", 0)) if gpu else 0,
-            compute_type=parameters.get("compute_type", "default"),
+            compute_type=parameters.get(COMPUTE_TYPE, "default"),
             threads=0 if gpu else rate_limited_cores(config),
-            first_sentence_only=parameters.get("first_sentence_only", "true") == "true",
+            first_sentence_only=parameters.get(FIRST_SENTENCE_ONLY, "true") == "true",
         )
-        ids_config = pb_utils.get_output_config_by_name(config, "token_ids")
+        ids_config = pb_utils.get_output_config_by_name(config, TOKEN_IDS)
         self.ids_dtype = pb_utils.triton_string_to_numpy(ids_config["data_type"])
         self.pad_id = self.summarizer.pad_token_id
         # The family must outlive its metrics, so both are kept on the instance.
@@ -107,10 +113,10 @@ class TritonPythonModel:
     def _parse(request: object) -> tuple[list[str], list[Settings]]:
         """Every check of a request's inputs; raises :class:`RequestError` on the first problem."""
         dialogues = decode_texts(
-            pb_utils.get_input_tensor_by_name(request, "dialogue").as_numpy(), "dialogue"
+            pb_utils.get_input_tensor_by_name(request, DIALOGUE).as_numpy(), DIALOGUE
         )
         if any(not text.strip() for text in dialogues):
-            raise RequestError("input 'dialogue' is empty: send the chat text to summarize")
+            raise RequestError(f"input '{DIALOGUE}' is empty: send the chat text to summarize")
         columns = []
         for name in OVERRIDABLE:
             tensor = pb_utils.get_input_tensor_by_name(request, name)
@@ -134,5 +140,5 @@ class TritonPythonModel:
         for row, (_, token_ids) in enumerate(outputs):
             ids[row, : len(token_ids)] = token_ids
         return pb_utils.InferenceResponse(
-            output_tensors=[pb_utils.Tensor("summary", texts), pb_utils.Tensor("token_ids", ids)]
+            output_tensors=[pb_utils.Tensor(SUMMARY, texts), pb_utils.Tensor(TOKEN_IDS, ids)]
         )
