@@ -142,12 +142,15 @@ class UnsupportedMediaTypeError(GatewayError):
 
     code = "unsupported_media_type"
 
-    def __init__(self, accepted: Sequence[str]) -> None:
+    def __init__(self, accepted: Sequence[str], *, upload_path: str | None = None) -> None:
         names = ", ".join(accepted)
-        super().__init__(
-            f"지원하지 않는 Content-Type입니다. 다음 중 하나로 보내 주세요: {names}",
-            f"Unsupported Content-Type. Send one of: {names}",
-        )
+        ko = f"지원하지 않는 Content-Type입니다. 다음 중 하나로 보내 주세요: {names}"
+        en = f"Unsupported Content-Type. Send one of: {names}"
+        if upload_path is not None:
+            ko += f". 파일 업로드(multipart/form-data)는 {upload_path} 로 보내 주세요."
+            en += f". Send file uploads (multipart/form-data) to {upload_path}."
+        details = [{"upload_route": upload_path}] if upload_path is not None else None
+        super().__init__(ko, en, details=details)
 
 
 class ValidationFailedError(GatewayError):
