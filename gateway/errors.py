@@ -345,7 +345,7 @@ def from_validation_errors(
 
     Args:
         errors: pydantic's ``errors()`` (or FastAPI's, whose locations start with ``body``).
-        prefix: Prepended to each location (``("body",)`` for bodies validated by hand).
+        prefix: Prepended to each location (``("chat", "messages")`` for a gRPC chat's).
     """
     details = [
         {
