@@ -1,8 +1,8 @@
 """``calle demo``: the bundled sample chat through the running gateway, as a user would send it.
 
 Starts the gateway next to an already running Triton, waits until it is ready, posts the sample
-export to ``/v1/chat-images`` with ``Accept: text/event-stream``, reports the summary the moment
-its event arrives and saves the picture when the ``image`` event follows.
+export to ``/v1/chat-images/upload`` with ``Accept: text/event-stream``, reports the summary the
+moment its event arrives and saves the picture when the ``image`` event follows.
 """
 
 from __future__ import annotations
@@ -67,12 +67,12 @@ async def wait_until_ready(base_url: str, gateway: asyncio.Future[None], timeout
 
 
 async def send_sample(base_url: str, image_path: Path, show: Callable[[str], None]) -> None:
-    """Stream the sample through ``/v1/chat-images``; show the summary, save the image."""
+    """Stream the sample through ``/v1/chat-images/upload``; show the summary, save the image."""
     files = {"file": (SAMPLE_CHAT, sample_chat(), "text/plain")}
     headers = {"Accept": "text/event-stream"}
     async with (
         httpx.AsyncClient(base_url=base_url, timeout=None) as client,
-        client.stream("POST", "/v1/chat-images", files=files, headers=headers) as response,
+        client.stream("POST", "/v1/chat-images/upload", files=files, headers=headers) as response,
     ):
         if response.status_code != 200:
             body = json.loads(await response.aread())

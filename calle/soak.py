@@ -146,7 +146,7 @@ class Load:
 
     def _summary_upload(self, client: httpx.Client, _rng: random.Random) -> None:
         files = {"file": ("chat.txt", self._chat, "text/plain")}
-        self._count("summary_upload", client.post("/v1/summaries", files=files).status_code)
+        self._count("summary_upload", client.post("/v1/summaries/upload", files=files).status_code)
 
     def _image(self, client: httpx.Client, rng: random.Random) -> None:
         body = {"prompt": "부산 바다", "steps": rng.choice([4, 8]), "seed": rng.randint(0, 99)}
@@ -157,7 +157,7 @@ class Load:
         headers = {"Accept": "text/event-stream"}
         data = {"steps": "4"}
         with client.stream(
-            "POST", "/v1/chat-images", files=files, data=data, headers=headers
+            "POST", "/v1/chat-images/upload", files=files, data=data, headers=headers
         ) as response:
             body = response.read().decode("utf-8", errors="replace")
         status: int | str = response.status_code

@@ -22,6 +22,11 @@ from gateway.ingest import EmptyChatError, IngestError
 class GatewayError(Exception):
     """Base class of every error the gateway reports to a client.
 
+    Each family says once how both front ends answer it: ``http_status`` and ``grpc_code``
+    (a ``grpc.StatusCode`` name, so that this module needs no grpc); subclasses inherit them.
+    Messages are the class's ``default_ko``/``default_en``, formatted with the keyword
+    ``fields`` a constructor passes, unless a caller gives its own.
+
     Attributes:
         code: Stable machine-readable name (snake case), part of the API.
         message_ko: What went wrong and what to do, in Korean.
@@ -30,6 +35,8 @@ class GatewayError(Exception):
     """
 
     code: ClassVar[str] = "internal"
+    http_status: ClassVar[int] = 500
+    grpc_code: ClassVar[str] = "INTERNAL"
     # Seconds a client should wait before retrying (``Retry-After``); None: do not retry as is.
     retry_after_s: ClassVar[int | None] = None
     default_ko: ClassVar[str] = "서버 내부 오류가 발생했습니다. 잠시 후 다시 시도해 주세요."
@@ -41,9 +48,10 @@ class GatewayError(Exception):
         message_en: str | None = None,
         *,
         details: Sequence[dict[str, Any]] | None = None,
+        **fields: object,
     ) -> None:
-        self.message_ko = message_ko or self.default_ko
-        self.message_en = message_en or self.default_en
+        self.message_ko = message_ko or self.default_ko.format(**fields)
+        self.message_en = message_en or self.default_en.format(**fields)
         self.details = list(details) if details else None
         super().__init__(f"{self.code}: {self.message_en}")
 
@@ -56,6 +64,8 @@ class BadRequestError(GatewayError):
     """The request cannot be read."""
 
     code = "bad_request"
+    http_status = 400
+    grpc_code = "INVALID_ARGUMENT"
     default_ko = "요청을 읽을 수 없습니다. 요청 형식을 확인해 주세요."
     default_en = "The request cannot be read. Check its format."
 
@@ -80,12 +90,13 @@ class CorsRefusedError(BadRequestError):
     """A CORS preflight asked for an origin, method or header that is not allowed."""
 
     code = "cors_refused"
+    default_ko = (
+        "허용되지 않은 CORS 요청입니다({refused}). 운영자에게 이 출처의 허용을 요청해 주세요."
+    )
+    default_en = "CORS preflight refused ({refused}). Ask the operator to allow this origin."
 
     def __init__(self, refused: str) -> None:
-        super().__init__(
-            f"허용되지 않은 CORS 요청입니다({refused}). 운영자에게 이 출처의 허용을 요청해 주세요.",
-            f"CORS preflight refused ({refused}). Ask the operator to allow this origin.",
-        )
+        super().__init__(refused=refused)
 
 
 class InvalidChatError(BadRequestError):
@@ -100,60 +111,74 @@ class ModelRejectedInputError(BadRequestError):
     """Triton's model refused a value the gateway could not check itself (e.g. image size)."""
 
     code = "invalid_model_input"
+    default_ko = "모델({model})이 요청 값을 거부했습니다: {reason}"
+    default_en = "The {model} model rejected the request: {reason}"
 
     def __init__(self, model: str, reason: str) -> None:
-        super().__init__(
-            f"모델({model})이 요청 값을 거부했습니다: {reason}",
-            f"The {model} model rejected the request: {reason}",
-        )
+        super().__init__(model=model, reason=reason)
 
 
 class PayloadTooLargeError(GatewayError):
     """The request body is larger than ``CALLE_MAX_REQUEST_BYTES``."""
 
     code = "payload_too_large"
+    http_status = 413
+    grpc_code = "INVALID_ARGUMENT"
+    default_ko = (
+        "요청이 너무 큽니다. 최대 {megabytes:.1f}MB까지 보낼 수 있습니다. "
+        "최근 대화만 내보내거나 파일을 줄여 주세요."
+    )
+    default_en = (
+        "The request is too large: at most {megabytes:.1f} MB is accepted. "
+        "Export a shorter period or trim the file."
+    )
 
     def __init__(self, limit_bytes: int) -> None:
-        megabytes = limit_bytes / (1024 * 1024)
-        super().__init__(
-            f"요청이 너무 큽니다. 최대 {megabytes:.1f}MB까지 보낼 수 있습니다. "
-            "최근 대화만 내보내거나 파일을 줄여 주세요.",
-            f"The request is too large: at most {megabytes:.1f} MB is accepted. "
-            "Export a shorter period or trim the file.",
-        )
+        super().__init__(megabytes=limit_bytes / (1024 * 1024))
 
 
 class BodyTimeoutError(GatewayError):
     """The client did not send its whole body within ``CALLE_BODY_TIMEOUT_S``."""
 
     code = "body_timeout"
+    http_status = 408
+    grpc_code = "DEADLINE_EXCEEDED"
+    default_ko = (
+        "요청 본문이 {timeout_s:g}초 안에 다 도착하지 않았습니다. 연결을 확인하고 다시 보내 주세요."
+    )
+    default_en = (
+        "The request body did not arrive within {timeout_s:g} s. "
+        "Check the connection and send it again."
+    )
 
     def __init__(self, timeout_s: float) -> None:
-        super().__init__(
-            f"요청 본문이 {timeout_s:g}초 안에 다 도착하지 않았습니다. "
-            "연결을 확인하고 다시 보내 주세요.",
-            f"The request body did not arrive within {timeout_s:g} s. "
-            "Check the connection and send it again.",
-        )
+        super().__init__(timeout_s=timeout_s)
 
 
 class UnsupportedMediaTypeError(GatewayError):
     """The body's content type is not one the endpoint reads."""
 
     code = "unsupported_media_type"
+    http_status = 415
+    grpc_code = "INVALID_ARGUMENT"
 
-    def __init__(self, accepted: Sequence[str]) -> None:
+    def __init__(self, accepted: Sequence[str], *, upload_path: str | None = None) -> None:
         names = ", ".join(accepted)
-        super().__init__(
-            f"지원하지 않는 Content-Type입니다. 다음 중 하나로 보내 주세요: {names}",
-            f"Unsupported Content-Type. Send one of: {names}",
-        )
+        ko = f"지원하지 않는 Content-Type입니다. 다음 중 하나로 보내 주세요: {names}"
+        en = f"Unsupported Content-Type. Send one of: {names}"
+        if upload_path is not None:
+            ko += f". 파일 업로드(multipart/form-data)는 {upload_path} 로 보내 주세요."
+            en += f". Send file uploads (multipart/form-data) to {upload_path}."
+        details = [{"upload_route": upload_path}] if upload_path is not None else None
+        super().__init__(ko, en, details=details)
 
 
 class ValidationFailedError(GatewayError):
     """The request parses but its fields are missing, of the wrong type or out of range."""
 
     code = "validation_failed"
+    http_status = 422
+    grpc_code = "INVALID_ARGUMENT"
     default_ko = "요청 값이 올바르지 않습니다. details 항목을 확인해 주세요."
     default_en = "Some request fields are invalid; see details."
 
@@ -168,6 +193,8 @@ class UnauthorizedError(GatewayError):
     """API keys are on and the request carries none, or an unknown one."""
 
     code = "unauthorized"
+    http_status = 401
+    grpc_code = "UNAUTHENTICATED"
     default_ko = (
         "API 키가 필요합니다. 'Authorization: Bearer <키>' 또는 'X-API-Key' 헤더로 보내 주세요."
     )
@@ -178,6 +205,8 @@ class NotFoundError(GatewayError):
     """No such route."""
 
     code = "not_found"
+    http_status = 404
+    grpc_code = "NOT_FOUND"
     default_ko = "요청한 주소가 없습니다. API 문서(/docs)를 확인해 주세요."
     default_en = "No such endpoint. See the API documentation at /docs."
 
@@ -186,6 +215,8 @@ class MethodNotAllowedError(GatewayError):
     """The route exists but not with this method."""
 
     code = "method_not_allowed"
+    http_status = 405
+    grpc_code = "UNIMPLEMENTED"
     default_ko = "이 주소에서 지원하지 않는 메서드입니다. API 문서(/docs)를 확인해 주세요."
     default_en = "This method is not allowed here. See the API documentation at /docs."
 
@@ -198,6 +229,8 @@ class BusyError(GatewayError):
     """
 
     code = "busy"
+    http_status = 429
+    grpc_code = "RESOURCE_EXHAUSTED"  # always "retry later"
     retry_after_s: ClassVar[int | None] = 2
 
 
@@ -215,19 +248,22 @@ class TritonQueueFullError(BusyError):
     """Triton rejected the request because the model's queue is full."""
 
     code = "model_queue_full"
+    default_ko = (
+        "모델({model}) 대기열이 가득 찼습니다. "
+        f"{BusyError.retry_after_s}초 후에 다시 시도해 주세요."
+    )
+    default_en = f"The {{model}} model's queue is full. Retry in {BusyError.retry_after_s} s."
 
     def __init__(self, model: str) -> None:
-        super().__init__(
-            f"모델({model}) 대기열이 가득 찼습니다. "
-            f"{self.retry_after_s}초 후에 다시 시도해 주세요.",
-            f"The {model} model's queue is full. Retry in {self.retry_after_s} s.",
-        )
+        super().__init__(model=model)
 
 
 class TritonUnavailableError(GatewayError):
     """Triton cannot be reached, or a model the request needs is not ready."""
 
     code = "triton_unavailable"
+    http_status = 503
+    grpc_code = "UNAVAILABLE"
     retry_after_s: ClassVar[int | None] = 1  # a restart or a stall: usually seconds
     default_ko = "추론 서버에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요."
     default_en = "The inference server is unavailable. Please try again shortly."
@@ -262,27 +298,34 @@ class TritonFailedError(GatewayError):
     """Triton answered with an error that is not the request's fault."""
 
     code = "triton_failed"
+    http_status = 502
+    grpc_code = "INTERNAL"
+    default_ko = "모델({model}) 실행 중 오류가 발생했습니다. 잠시 후 다시 시도해 주세요."
+    default_en = "The {model} model failed. Please try again later."
 
     def __init__(self, model: str) -> None:
-        super().__init__(
-            f"모델({model}) 실행 중 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.",
-            f"The {model} model failed. Please try again later.",
-        )
+        super().__init__(model=model)
 
 
 class StageTimeoutError(GatewayError):
     """A stage (summary or image) did not finish within its deadline."""
 
     code = "timeout"
+    http_status = 504
+    grpc_code = "DEADLINE_EXCEEDED"
+    default_ko = (
+        "{stage_ko} 단계가 {timeout_s:g}초 안에 끝나지 않았습니다. "
+        "대화를 줄이거나 잠시 후 다시 시도해 주세요."
+    )
+    default_en = (
+        "The {stage} stage did not finish within {timeout_s:g} s. "
+        "Send a shorter chat or try again later."
+    )
+    _STAGES_KO: ClassVar[dict[str, str]] = {"summary": "요약", "image": "그림 생성"}
 
     def __init__(self, stage: str, timeout_s: float) -> None:
-        names_ko = {"summary": "요약", "image": "그림 생성"}
-        super().__init__(
-            f"{names_ko.get(stage, stage)} 단계가 {timeout_s:g}초 안에 끝나지 않았습니다. "
-            "대화를 줄이거나 잠시 후 다시 시도해 주세요.",
-            f"The {stage} stage did not finish within {timeout_s:g} s. "
-            "Send a shorter chat or try again later.",
-        )
+        stage_ko = self._STAGES_KO.get(stage, stage)
+        super().__init__(stage=stage, stage_ko=stage_ko, timeout_s=timeout_s)
         self.stage = stage
 
 
@@ -302,7 +345,7 @@ def from_validation_errors(
 
     Args:
         errors: pydantic's ``errors()`` (or FastAPI's, whose locations start with ``body``).
-        prefix: Prepended to each location (``("body",)`` for bodies validated by hand).
+        prefix: Prepended to each location (``("chat", "messages")`` for a gRPC chat's).
     """
     details = [
         {

@@ -1,6 +1,7 @@
 """Logging for the ``calle`` commands: one line per record, with the request id in it.
 
-Chat text never reaches a log: the gateway logs counts, durations, codes and ids only.
+Chat text never reaches a log: the gateway logs counts, durations, codes and ids only. Quieting
+other libraries' loggers is the job of the command that uses them (export, the demo).
 """
 
 from __future__ import annotations
@@ -27,10 +28,3 @@ def configure_logging(level: str) -> None:
         logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
     )
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
-    # httpx (the demo's client) logs every request at INFO; the ONNX exporter's optimiser
-    # passes log every rewritten initializer (thousands of lines for one KoBART export).
-    for noisy in ("httpx", "onnx_ir", "onnxscript"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    # The exporter warns on every graph that torchvision's ops (which no model here uses) are
-    # not registered because torchvision is not installed.
-    logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)

@@ -117,18 +117,15 @@ class ImageRequest(ImageOptions):
     prompt: Prompt = Field(description="What to draw.")
 
 
-def validated(model: type[Model], data: object, prefix: Sequence[str] = ()) -> Model:
-    """``data`` validated as ``model``, failures as :class:`ValidationFailedError` (422).
+def validated(model: type[Model], data: object) -> Model:
+    """``data`` (a gRPC message's fields) validated as ``model``, failures as 422.
 
-    Args:
-        model: The pydantic model.
-        data: Decoded JSON, form fields or protobuf fields.
-        prefix: Prepended to error locations (``("body",)`` for HTTP bodies).
+    HTTP bodies are validated by FastAPI; both end in :class:`ValidationFailedError`.
     """
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise from_validation_errors(exc.errors(), prefix) from exc
+        raise from_validation_errors(exc.errors()) from exc
 
 
 @dataclass(frozen=True)

@@ -1,51 +1,15 @@
-"""Gateway errors as gRPC statuses: the one status table, and the trailing metadata."""
+"""Gateway errors as gRPC statuses (each error class names its code) and trailing metadata."""
 
 from __future__ import annotations
 
 import grpc
 
-from gateway.errors import (
-    BadRequestError,
-    BodyTimeoutError,
-    BusyError,
-    GatewayError,
-    InternalError,
-    MethodNotAllowedError,
-    NotFoundError,
-    PayloadTooLargeError,
-    StageTimeoutError,
-    TritonFailedError,
-    TritonUnavailableError,
-    UnauthorizedError,
-    UnsupportedMediaTypeError,
-    ValidationFailedError,
-)
-
-# Error family -> gRPC status; a subclass gets its nearest listed ancestor's code. Every kind of
-# bad input is INVALID_ARGUMENT; RESOURCE_EXHAUSTED always means "retry later".
-GRPC_STATUS: dict[type[GatewayError], grpc.StatusCode] = {
-    BadRequestError: grpc.StatusCode.INVALID_ARGUMENT,
-    UnauthorizedError: grpc.StatusCode.UNAUTHENTICATED,
-    NotFoundError: grpc.StatusCode.NOT_FOUND,
-    MethodNotAllowedError: grpc.StatusCode.UNIMPLEMENTED,
-    BodyTimeoutError: grpc.StatusCode.DEADLINE_EXCEEDED,
-    PayloadTooLargeError: grpc.StatusCode.INVALID_ARGUMENT,
-    UnsupportedMediaTypeError: grpc.StatusCode.INVALID_ARGUMENT,
-    ValidationFailedError: grpc.StatusCode.INVALID_ARGUMENT,
-    BusyError: grpc.StatusCode.RESOURCE_EXHAUSTED,
-    InternalError: grpc.StatusCode.INTERNAL,
-    TritonFailedError: grpc.StatusCode.INTERNAL,
-    TritonUnavailableError: grpc.StatusCode.UNAVAILABLE,
-    StageTimeoutError: grpc.StatusCode.DEADLINE_EXCEEDED,
-}
+from gateway.errors import GatewayError
 
 
 def grpc_status(error: GatewayError) -> grpc.StatusCode:
-    """The gRPC status of ``error``."""
-    for kind in type(error).__mro__:
-        if kind in GRPC_STATUS:
-            return GRPC_STATUS[kind]
-    return grpc.StatusCode.INTERNAL
+    """The gRPC status of ``error`` (its family's ``grpc_code``)."""
+    return grpc.StatusCode[error.grpc_code]
 
 
 def status_message(error: GatewayError) -> str:

@@ -18,7 +18,7 @@ CORE_LIMIT_FACTOR = 2
 
 
 class GrpcServer:
-    """The gateway's gRPC server, started and stopped by the app's lifespan.
+    """The gateway's gRPC server, started and stopped by :func:`gateway.server.serve_gateway`.
 
     Args:
         service: The service layer shared with HTTP.

@@ -24,13 +24,10 @@ from gateway.http.middleware import (
     RequestIdMiddleware,
     RequestMetricsMiddleware,
 )
-from gateway.http.openapi import install_openapi
 from gateway.http.routes import chat_images, health, images, summaries, web
-from gateway.http.schemas import ChatImageRequest, ImageResponse, SummaryRequest
 from gateway.metrics import GatewayMetrics
 from gateway.request_id import HEADER
 from gateway.service import CalleService
-from gateway.service_io import ImageRequest
 from gateway.settings import GatewaySettings
 
 logger = logging.getLogger(__name__)
@@ -81,13 +78,19 @@ def create_app(
     app.state.metrics = metrics = metrics if metrics is not None else GatewayMetrics()
     app.state.api_keys = ApiKeys(settings.api_key_set)
     app.state.service = CalleService.from_settings(backend, settings, metrics=metrics)
-    for router in (summaries.router, images.router, chat_images.router, health.router):
+    for router in (
+        summaries.router,
+        summaries.upload_router,
+        images.router,
+        chat_images.router,
+        chat_images.upload_router,
+        health.router,
+    ):
         app.include_router(router)
     app.include_router(web.router)
     app.mount(web.STATIC_PATH, web.page_files(), name="static")
     app.mount(web.DOCS_ASSETS_PATH, web.docs_assets(), name="docs-assets")
     install_error_handlers(app)
-    install_openapi(app, [SummaryRequest, ChatImageRequest, ImageRequest, ImageResponse])
     # Added innermost first: requests pass CORS, then ids, then metrics, then the client-gone
     # watch (with the body deadline), then the size limit.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)

@@ -25,13 +25,22 @@ def get_backend(request: Request) -> Backend:
     return get_service(request).backend
 
 
+def check_api_key(request: Request) -> None:
+    """Let the call through when keys are off or it carries a configured key (else 401).
+
+    The ``/v1`` route classes (:mod:`gateway.http.routing`) call it before the body is read.
+    """
+    headers = request.headers
+    request.app.state.api_keys.check(headers.get("authorization"), headers.get("x-api-key"))
+
+
 async def require_api_key(
     request: Request,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
-    api_key: Annotated[str | None, Security(_api_key_header)],
+    _api_key: Annotated[str | None, Security(_api_key_header)],
 ) -> None:
-    """Let the call through when keys are off or it carries a configured key (else 401)."""
-    request.app.state.api_keys.check(request.headers.get("authorization"), api_key)
+    """:func:`check_api_key` as a dependency, which also declares the keys in OpenAPI."""
+    check_api_key(request)
 
 
 Service = Annotated[CalleService, Depends(get_service)]

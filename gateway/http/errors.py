@@ -1,4 +1,4 @@
-"""Gateway errors as HTTP responses: the one status table and the one error schema.
+"""Gateway errors as HTTP responses (each error class carries its status): the one schema.
 
 Every error a client sees (domain errors, FastAPI's validation errors, unknown routes, bugs) is
 rendered by :func:`error_response` as ``{"error": {code, status, message_ko, message_en,
@@ -20,42 +20,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from gateway.errors import (
     BadRequestError,
     BodyTimeoutError,
-    BusyError,
     GatewayError,
     InternalError,
     InvalidJsonError,
     MethodNotAllowedError,
     NotFoundError,
-    PayloadTooLargeError,
-    StageTimeoutError,
-    TritonFailedError,
-    TritonUnavailableError,
     UnauthorizedError,
-    UnsupportedMediaTypeError,
-    ValidationFailedError,
     from_validation_errors,
 )
 from gateway.request_id import current_request_id
 
 logger = logging.getLogger(__name__)
-
-# Error family -> HTTP status; a subclass gets its nearest listed ancestor's status, and
-# anything unlisted is a 500 (bad input never is: its families are all listed).
-HTTP_STATUS: dict[type[GatewayError], int] = {
-    BadRequestError: 400,
-    UnauthorizedError: 401,
-    NotFoundError: 404,
-    MethodNotAllowedError: 405,
-    BodyTimeoutError: 408,
-    PayloadTooLargeError: 413,
-    UnsupportedMediaTypeError: 415,
-    ValidationFailedError: 422,
-    BusyError: 429,
-    InternalError: 500,
-    TritonFailedError: 502,
-    TritonUnavailableError: 503,
-    StageTimeoutError: 504,
-}
 
 
 class ErrorDetail(BaseModel):
@@ -77,20 +52,12 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
-def http_status(error: GatewayError) -> int:
-    """The HTTP status of ``error``."""
-    for kind in type(error).__mro__:
-        if kind in HTTP_STATUS:
-            return HTTP_STATUS[kind]
-    return 500
-
-
 def error_body(error: GatewayError) -> ErrorResponse:
     """The error schema for ``error``, stamped with the current request id."""
     return ErrorResponse(
         error=ErrorDetail(
             code=error.code,
-            status=http_status(error),
+            status=error.http_status,
             message_ko=error.message_ko,
             message_en=error.message_en,
             request_id=current_request_id.get(),
@@ -125,7 +92,7 @@ def error_for_status(status: int) -> GatewayError:
 
 
 async def _gateway_error(_request: Request, error: GatewayError) -> JSONResponse:
-    if http_status(error) >= 500:
+    if error.http_status >= 500:
         logger.warning("answered %s: %s", error.code, error.message_en)
     return error_response(error)
 

@@ -7,6 +7,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any, Literal
 
+from fastapi import UploadFile
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway.service_io import (
@@ -53,19 +54,33 @@ class SummaryRequest(BaseModel):
             return ChatInput(self.chat)
         return chat_of_messages(self.messages or [])
 
-    def image_options(self) -> ImageOptions:
-        """Picture settings: none for a summary."""
-        return ImageOptions()
-
 
 class ChatImageRequest(SummaryRequest):
     """A chat to summarize and draw, with optional settings for the picture."""
 
     image: ImageOptions = Field(default_factory=ImageOptions, description="Picture settings.")
 
+
+class ChatUpload(BaseModel):
+    """An export file sent as the multipart field ``file``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: UploadFile = Field(
+        description="A KakaoTalk export file (.txt or .csv) or a JSON message list."
+    )
+
+    async def chat_input(self) -> ChatInput:
+        """The chat for the service layer (the file's bytes, decoded by ingestion)."""
+        return ChatInput(await self.file.read())
+
+
+class ChatImageUpload(ChatUpload, ImageOptions):
+    """An export file, with the picture settings as further form fields."""
+
     def image_options(self) -> ImageOptions:
-        """The picture settings sent."""
-        return self.image
+        """The picture settings sent (already validated)."""
+        return ImageOptions.model_construct(**self.model_dump(exclude={"file"}))
 
 
 class SummaryResponse(BaseModel):

@@ -1,4 +1,5 @@
-// CALL-E web page: send a chat to /v1/chat-images and show the streamed summary, then the image.
+// CALL-E web page: send a chat to /v1/chat-images (an export file to /v1/chat-images/upload) and
+// show the streamed summary, then the image.
 // EventSource cannot POST, so the Server-Sent Events are read from fetch()'s ReadableStream.
 "use strict";
 
@@ -76,6 +77,7 @@ function showImage(image) {
   $("image-section").hidden = false;
 }
 
+// The route and fetch() options: a chosen file is uploaded, pasted text is sent as JSON.
 function buildRequest() {
   const headers = { Accept: "text/event-stream" };
   const key = $("api-key").value.trim();
@@ -85,12 +87,13 @@ function buildRequest() {
     const body = new FormData();
     body.append("file", chosenFile);
     if (seed) body.append("seed", seed);
-    return { method: "POST", headers, body };
+    return { url: "/v1/chat-images/upload", options: { method: "POST", headers, body } };
   }
   const payload = { chat: textInput.value };
   if (seed) payload.image = { seed: Number(seed) };
   headers["Content-Type"] = "application/json";
-  return { method: "POST", headers, body: JSON.stringify(payload) };
+  const options = { method: "POST", headers, body: JSON.stringify(payload) };
+  return { url: "/v1/chat-images", options };
 }
 
 // Yields {event, data} for each complete event in the stream.
@@ -136,7 +139,8 @@ form.addEventListener("submit", async (event) => {
   $("submit").disabled = true;
   setStatus("대화를 읽고 요약하는 중…");
   try {
-    const response = await fetch("/v1/chat-images", buildRequest());
+    const { url, options } = buildRequest();
+    const response = await fetch(url, options);
     if (!response.ok) {
       showError(await errorOf(response));
       return;

@@ -2,8 +2,9 @@
 
 ``POST /v1/summaries``, ``POST /v1/images`` (PNG, or JSON when asked) and
 ``POST /v1/chat-images`` (JSON, or Server-Sent Events ``summary``, ``image``, ``done``,
-``error``), plus ``/healthz`` and ``/readyz``. Bodies are read, and errors rendered, by the
-gateway's own code, so a client cannot tell the two apart except by how long it waits.
+``error``), plus ``/healthz`` and ``/readyz``. Bodies are validated as the gateway's own
+request models, and errors rendered by the gateway's own code, so a client cannot tell the two
+apart except by how long it waits.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from gateway.errors import GatewayError, InternalError
-from gateway.http.bodies import read_chat, read_json
 from gateway.http.errors import error_body, install_error_handlers
 from gateway.http.routes.images import PNG, wants_json
 from gateway.http.schemas import (
@@ -60,19 +60,18 @@ async def readyz() -> ReadyResponse:
 
 
 @router.post("/v1/summaries")
-async def create_summary(request: Request) -> SummaryResponse:
+async def create_summary(body: SummaryRequest, request: Request) -> SummaryResponse:
     """Summarize a chat, after everything queued before it."""
-    body = await read_chat(request, SummaryRequest)
-    return SummaryResponse.of(await _worker(request).summarize(body.chat))
+    return SummaryResponse.of(await _worker(request).summarize(body.chat_input()))
 
 
 @router.post("/v1/images")
 async def create_image(
+    body: ImageRequest,
     request: Request,
     response_format: Annotated[str | None, Query(alias="format")] = None,
 ) -> Response:
     """Draw a prompt: PNG, or JSON with ``?format=json`` / ``Accept: application/json``."""
-    body = await read_json(request, ImageRequest)
     result = await _worker(request).draw(body)
     if wants_json(request, response_format):
         return JSONResponse(ImageResponse.of(result).model_dump())
@@ -80,10 +79,11 @@ async def create_image(
 
 
 @router.post("/v1/chat-images", response_model=None)
-async def create_chat_image(request: Request) -> ChatImageResponse | EventSourceResponse:
+async def create_chat_image(
+    body: ChatImageRequest, request: Request
+) -> ChatImageResponse | EventSourceResponse:
     """Summarize a chat and draw the summary, as one job of the single worker."""
-    body = await read_chat(request, ChatImageRequest)
-    summary_ready, image_ready = _worker(request).chat_to_image(body.chat, body.image)
+    summary_ready, image_ready = _worker(request).chat_to_image(body.chat_input(), body.image)
     summary = await summary_ready
     if EVENT_STREAM in request.headers.get("accept", ""):
         first = ServerSentEvent(SummaryResponse.of(summary).model_dump_json(), event="summary")

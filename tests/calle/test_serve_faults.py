@@ -92,7 +92,7 @@ def test_kill_9_under_load_fails_fast_restarts_and_orphans_nothing(
             while not stop_load.is_set():
                 files = {"file": ("chat.txt", SAMPLE_CHAT.read_bytes(), "text/plain")}
                 try:
-                    statuses.append(client.post("/v1/summaries", files=files).status_code)
+                    statuses.append(client.post("/v1/summaries/upload", files=files).status_code)
                 except httpx.TransportError:
                     statuses.append(0)
 
@@ -132,7 +132,7 @@ def test_kill_9_under_load_fails_fast_restarts_and_orphans_nothing(
         assert 200 in statuses
         assert set(statuses) <= {200, 503}, statuses
         files = {"file": ("chat.txt", SAMPLE_CHAT.read_bytes(), "text/plain")}
-        assert httpx.post(f"{url}/v1/summaries", files=files, timeout=30).status_code == 200
+        assert httpx.post(f"{url}/v1/summaries/upload", files=files, timeout=30).status_code == 200
         text = log_path.read_text(errors="replace")
         assert "died: killed by SIGKILL" in text
         assert "tritonserver restarted" in text

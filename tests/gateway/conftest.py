@@ -57,31 +57,3 @@ def gateway_factory(
 def gateway(gateway_factory: GatewayFactory, triton_server: TritonServer) -> GatewayProcess:
     """A gateway with default settings in front of the session's Triton."""
     return gateway_factory("default", triton_server.grpc_port)
-
-
-@pytest.fixture(scope="session")
-def strict_gateway(gateway_factory: GatewayFactory, triton_server: TritonServer) -> GatewayProcess:
-    """API keys on, a 64 KiB request limit and one allowed CORS origin."""
-    return gateway_factory(
-        "strict",
-        triton_server.grpc_port,
-        api_keys="key-one,key-two",
-        max_request_bytes=64 * 1024,
-        cors_origins="http://allowed.example",
-    )
-
-
-@pytest.fixture(scope="session")
-def single_slot_gateway(
-    gateway_factory: GatewayFactory, triton_server: TritonServer
-) -> GatewayProcess:
-    """Serves one request at a time (``CALLE_MAX_CONCURRENCY=1``)."""
-    return gateway_factory("single-slot", triton_server.grpc_port, max_concurrency=1)
-
-
-@pytest.fixture(scope="session")
-def hasty_gateway(gateway_factory: GatewayFactory, triton_server: TritonServer) -> GatewayProcess:
-    """Deadlines no stage can meet (1 ms)."""
-    return gateway_factory(
-        "hasty", triton_server.grpc_port, summary_timeout_s=0.001, image_timeout_s=0.001
-    )

@@ -110,6 +110,22 @@ def start_gateway(
     pytest.fail(f"gateway {name} not ready after 60 s:\n{gateway.log()}")
 
 
+def upload(content: bytes | None = None) -> dict[str, tuple[str, bytes, str]]:
+    """``files=`` for an upload route: ``content`` (the sample export by default) as ``file``."""
+    return {"file": ("KakaoTalk_Chat.txt", content or SAMPLE_CHAT.read_bytes(), "text/plain")}
+
+
+def error_of(response: httpx.Response, status: int) -> dict[str, object]:
+    """The error object of ``response``, checked to be in the schema with ``status``."""
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["status"] == status
+    assert error["request_id"] == response.headers["X-Request-ID"]
+    assert error["message_ko"]
+    assert error["message_en"]
+    return error
+
+
 def sse_events(response: httpx.Response) -> Iterator[tuple[str, dict, float]]:
     """``(event, data, arrival time)`` of a streamed ``text/event-stream`` response."""
     event, data = "message", []

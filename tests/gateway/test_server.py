@@ -32,7 +32,7 @@ def test_sigterm_lets_a_request_in_flight_finish(
     files = {"file": ("chat.txt", SAMPLE_CHAT.read_bytes(), "text/plain")}
     with httpx.stream(
         "POST",
-        gateway.url + "/v1/chat-images",
+        gateway.url + "/v1/chat-images/upload",
         files=files,
         data={"steps": "60"},
         headers={"Accept": "text/event-stream"},

@@ -1,4 +1,6 @@
-"""``POST /v1/chat-images``: a chat in, its summary and a picture of it out, streamed or not.
+"""``POST /v1/chat-images`` and ``/v1/chat-images/upload``: a chat in, summary and picture out.
+
+The JSON route takes pasted text or messages, the upload route an export file.
 
 With ``Accept: text/event-stream`` the answer is Server-Sent Events: ``summary`` as soon as the
 summary exists, then ``image``, then ``done``; a failure after the summary is an ``error`` event
@@ -12,51 +14,83 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from gateway.errors import GatewayError, InternalError
-from gateway.http.bodies import read_chat
 from gateway.http.dependencies import Service, require_api_key
 from gateway.http.errors import error_body
-from gateway.http.openapi import ERROR_RESPONSES, chat_body
+from gateway.http.openapi import ERROR_RESPONSES
+from gateway.http.routing import MULTIPART, UPLOAD_SUFFIX, ChatJsonRoute, UploadRoute
 from gateway.http.schemas import (
     ChatImageRequest,
     ChatImageResponse,
+    ChatImageUpload,
     ImageResponse,
     SummaryResponse,
 )
 from gateway.request_id import current_request_id
-from gateway.service_io import ImageResult, SummaryResult
+from gateway.service import CalleService
+from gateway.service_io import ChatInput, ImageOptions, ImageResult, SummaryResult
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(tags=["chat-images"], dependencies=[Depends(require_api_key)])
-
+PATH = "/v1/chat-images"
 EVENT_STREAM = "text/event-stream"
-STREAM_DOC = {
+RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "JSON, or with Accept: text/event-stream the events summary, image, done "
         "(error events carry the error schema).",
         "content": {EVENT_STREAM: {}},
-    }
+    },
+    **ERROR_RESPONSES,
 }
+
+router = APIRouter(
+    tags=["chat-images"], dependencies=[Depends(require_api_key)], route_class=ChatJsonRoute
+)
+upload_router = APIRouter(
+    tags=["chat-images"], dependencies=[Depends(require_api_key)], route_class=UploadRoute
+)
 
 
 @router.post(
-    "/v1/chat-images",
+    PATH,
     response_model=ChatImageResponse,
-    responses={**STREAM_DOC, **ERROR_RESPONSES},
-    openapi_extra=chat_body(ChatImageRequest, with_image_options=True),
+    responses=RESPONSES,
     summary="Summarize a chat and draw the summary",
 )
 async def create_chat_image(
-    request: Request, service: Service
+    body: ChatImageRequest, request: Request, service: Service
 ) -> ChatImageResponse | EventSourceResponse:
     """Summarize a chat (same inputs as ``/v1/summaries``) and draw a picture of the summary."""
-    body = await read_chat(request, ChatImageRequest)
-    events = service.chat_to_image(body.chat, body.image)
+    return await _answer(request, service, body.chat_input(), body.image)
+
+
+@upload_router.post(
+    PATH + UPLOAD_SUFFIX,
+    response_model=ChatImageResponse,
+    responses=RESPONSES,
+    summary="Summarize an uploaded export and draw the summary",
+)
+async def upload_chat_image(
+    upload: Annotated[ChatImageUpload, Form(media_type=MULTIPART)],
+    request: Request,
+    service: Service,
+) -> ChatImageResponse | EventSourceResponse:
+    """Like ``/v1/chat-images``, for an export sent as multipart ``file``.
+
+    Picture settings (the ``image`` fields of the JSON route) go in further form fields.
+    """
+    return await _answer(request, service, await upload.chat_input(), upload.image_options())
+
+
+async def _answer(
+    request: Request, service: CalleService, chat: ChatInput, options: ImageOptions
+) -> ChatImageResponse | EventSourceResponse:
+    events = service.chat_to_image(chat, options)
     if EVENT_STREAM in request.headers.get("accept", ""):
         summary = await anext(events)
         # A stream in flight when the gateway is asked to stop finishes its image (which has a

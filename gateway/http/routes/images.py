@@ -7,19 +7,20 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from gateway.http.bodies import JSON, read_json
 from gateway.http.dependencies import Service, require_api_key
-from gateway.http.openapi import ERROR_RESPONSES, REF, json_body
+from gateway.http.openapi import ERROR_RESPONSES
+from gateway.http.routing import JSON, JsonRoute
 from gateway.http.schemas import ImageResponse
 from gateway.service_io import ImageRequest
 
-router = APIRouter(tags=["images"], dependencies=[Depends(require_api_key)])
+router = APIRouter(tags=["images"], dependencies=[Depends(require_api_key)], route_class=JsonRoute)
 
 PNG = "image/png"
 SUCCESS: dict[int | str, dict[str, Any]] = {
     200: {
+        "model": ImageResponse,
         "description": "The picture: PNG, or JSON with base64 when asked for JSON.",
-        "content": {PNG: {}, JSON: {"schema": {"$ref": REF.format(model="ImageResponse")}}},
+        "content": {PNG: {}},
         "headers": {"X-Seed": {"description": "The seed used.", "schema": {"type": "integer"}}},
     }
 }
@@ -36,10 +37,10 @@ def wants_json(request: Request, response_format: str | None) -> bool:
     "/v1/images",
     response_class=Response,
     responses={**SUCCESS, **ERROR_RESPONSES},
-    openapi_extra=json_body(ImageRequest),
     summary="Draw a picture from a prompt",
 )
 async def create_image(
+    body: ImageRequest,
     request: Request,
     service: Service,
     response_format: Annotated[
@@ -52,7 +53,6 @@ async def create_image(
     Answers ``image/png`` (the seed in ``X-Seed``), or JSON with the PNG in base64 when asked
     with ``?format=json`` or ``Accept: application/json``.
     """
-    body = await read_json(request, ImageRequest)
     result = await service.generate_image(body)
     if wants_json(request, response_format):
         return JSONResponse(ImageResponse.of(result).model_dump())

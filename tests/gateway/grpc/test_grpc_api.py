@@ -13,6 +13,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from gateway.grpc.generated import calle_pb2, calle_pb2_grpc
+from tests.gateway.fakes import FakeBackend
+from tests.gateway.grpc.conftest import FakeGrpcGateway
 from tests.gateway.helpers import SAMPLE_CHAT, GatewayProcess
 
 pytestmark = pytest.mark.triton
@@ -162,39 +164,38 @@ def test_grpc_calls_are_counted_by_method_and_code(gateway, stub):
     assert 'calle_requests_total{route="/calle.v1.Calle/Summarize",status="OK"}' in text
 
 
-def test_api_keys_are_checked_from_metadata(strict_gateway):
-    with channel_to(strict_gateway) as channel:
-        stub = calle_pb2_grpc.CalleStub(channel)
-        request = calle_pb2.SummarizeRequest(chat=EXPORT)
+def test_api_keys_are_checked_from_metadata(fake_grpc_gateway: FakeGrpcGateway):
+    stub = calle_pb2_grpc.CalleStub(fake_grpc_gateway(api_keys="key-one,key-two"))
+    request = calle_pb2.SummarizeRequest(chat=EXPORT)
 
-        missing = rpc_error(lambda: stub.Summarize(request))
-        assert missing.code() == grpc.StatusCode.UNAUTHENTICATED
-        assert stub.Summarize(request, metadata=(("x-api-key", "key-one"),)).summary
-        bearer = (("authorization", "Bearer key-two"),)
-        assert stub.Summarize(request, metadata=bearer).summary
-
-
-def test_the_concurrency_limit_is_resource_exhausted_with_retry_after(single_slot_gateway):
-    with channel_to(single_slot_gateway) as channel:
-        stub = calle_pb2_grpc.CalleStub(channel)
-        request = calle_pb2.ChatToImageRequest(
-            chat=EXPORT, options=calle_pb2.ImageOptions(steps=60)
-        )
-        stream = stub.ChatToImage(request)
-        assert next(stream).WhichOneof("event") == "summary"  # the slot is held
-
-        error = rpc_error(lambda: stub.GenerateImage(calle_pb2.GenerateImageRequest(prompt="x")))
-
-        assert [event.WhichOneof("event") for event in stream] == ["image"]
-        assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-        assert trailers(error)["retry-after"] == "2"
+    missing = rpc_error(lambda: stub.Summarize(request))
+    assert missing.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert stub.Summarize(request, metadata=(("x-api-key", "key-one"),)).summary
+    bearer = (("authorization", "Bearer key-two"),)
+    assert stub.Summarize(request, metadata=bearer).summary
 
 
-def test_a_missed_deadline_is_deadline_exceeded(hasty_gateway):
-    with channel_to(hasty_gateway) as channel:
-        stub = calle_pb2_grpc.CalleStub(channel)
+def test_the_concurrency_limit_is_resource_exhausted_with_retry_after(
+    fake_grpc_gateway: FakeGrpcGateway,
+):
+    backend = FakeBackend(image_delay=1.0)  # the one slot stays held while the second comes
+    stub = calle_pb2_grpc.CalleStub(fake_grpc_gateway(backend, max_concurrency=1))
+    stream = stub.ChatToImage(calle_pb2.ChatToImageRequest(chat=EXPORT))
+    assert next(stream).WhichOneof("event") == "summary"  # the slot is held
 
-        error = rpc_error(lambda: stub.Summarize(calle_pb2.SummarizeRequest(chat=EXPORT)))
+    error = rpc_error(lambda: stub.GenerateImage(calle_pb2.GenerateImageRequest(prompt="x")))
 
-        assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-        assert trailers(error)["calle-error-code"] == "timeout"
+    assert [event.WhichOneof("event") for event in stream] == ["image"]
+    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert trailers(error)["retry-after"] == "2"
+
+
+def test_a_missed_deadline_is_deadline_exceeded(fake_grpc_gateway: FakeGrpcGateway):
+    backend = FakeBackend(summary_delay=1.0)
+    channel = fake_grpc_gateway(backend, summary_timeout_s=0.05, image_timeout_s=0.05)
+    stub = calle_pb2_grpc.CalleStub(channel)
+
+    error = rpc_error(lambda: stub.Summarize(calle_pb2.SummarizeRequest(chat=EXPORT)))
+
+    assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert trailers(error)["calle-error-code"] == "timeout"

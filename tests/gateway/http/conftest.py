@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from gateway.dialogue import SourceTokenizer
 from gateway.http.app import create_app
 from gateway.settings import GatewaySettings
 from tests.gateway.fakes import FakeBackend, write_word_tokenizer
@@ -26,14 +27,17 @@ def word_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def fake_gateway(word_tokenizer: Path) -> Iterator[FakeGateway]:
     """Start ``create_app(backend, settings)`` apps (lifespan run) closed after the test.
 
-    Call it with an optional ``backend`` (a fresh :class:`FakeBackend` otherwise) and
-    :class:`GatewaySettings` fields; the client's ``app.state.service.backend`` is the backend.
+    Call it with an optional ``backend`` (otherwise a fresh :class:`FakeBackend` whose
+    summarizer was exported with the gateway's tokenizer, so ``/readyz`` is 200) and
+    :class:`GatewaySettings` fields.
     """
+    digest = SourceTokenizer(word_tokenizer).digest
     with ExitStack() as stack:
 
         def start(backend: FakeBackend | None = None, **settings: object) -> TestClient:
             settings.setdefault("summarizer_tokenizer", word_tokenizer)
-            app = create_app(backend or FakeBackend(), GatewaySettings(**settings))
+            backend = backend or FakeBackend(tokenizer_digest=digest)
+            app = create_app(backend, GatewaySettings(**settings))
             return stack.enter_context(TestClient(app, raise_server_exceptions=False))
 
         yield start

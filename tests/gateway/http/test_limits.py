@@ -1,27 +1,23 @@
-"""API keys, the request size limit and CORS, on a gateway that turns them on."""
+"""API keys, the request size limit and CORS, on a fake-backed app that turns them on."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.gateway.helpers import SAMPLE_CHAT, GatewayProcess
-
-pytestmark = pytest.mark.triton
+from tests.gateway.helpers import SAMPLE_CHAT, error_of
+from tests.gateway.http.conftest import FakeGateway
 
 LIMIT = 64 * 1024
 MESSAGES = {"messages": [{"speaker": "민지", "text": "내일 보자"}]}
 
 
 @pytest.fixture
-def client(strict_gateway: GatewayProcess) -> httpx.Client:
-    with httpx.Client(base_url=strict_gateway.url, timeout=60) as client:
-        yield client
-
-
-def error_of(response: httpx.Response, status: int) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    return response.json()["error"]
+def client(fake_gateway: FakeGateway) -> TestClient:
+    """API keys on, a 64 KiB request limit and one allowed CORS origin."""
+    return fake_gateway(
+        api_keys="key-one,key-two", max_request_bytes=LIMIT, cors_origins="http://allowed.example"
+    )
 
 
 @pytest.mark.parametrize("path", ["/v1/summaries", "/v1/images", "/v1/chat-images"])
@@ -77,7 +73,9 @@ def test_an_upload_over_the_limit_is_413(client):
     big = SAMPLE_CHAT.read_bytes() * (LIMIT // SAMPLE_CHAT.stat().st_size + 1)
 
     response = client.post(
-        "/v1/summaries", files={"file": ("big.txt", big)}, headers={"X-API-Key": "key-one"}
+        "/v1/summaries/upload",
+        files={"file": ("big.txt", big)},
+        headers={"X-API-Key": "key-one"},
     )
 
     assert error_of(response, 413)["code"] == "payload_too_large"
@@ -92,3 +90,22 @@ def test_cors_allows_the_configured_origin_only(client):
 
     assert allowed.headers["access-control-allow-origin"] == "http://allowed.example"
     assert "access-control-allow-origin" not in other.headers
+
+
+def test_a_refused_cors_preflight_is_in_the_error_schema(client):
+    response = client.options(
+        "/v1/summaries",
+        headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+
+    assert response.status_code == 400  # answered by CORS, outside the request-id middleware
+    assert response.json()["error"]["code"] == "cors_refused"
+
+
+def test_cors_is_closed_by_default(fake_gateway: FakeGateway):
+    response = fake_gateway().options(
+        "/v1/summaries",
+        headers={"Origin": "http://elsewhere.example", "Access-Control-Request-Method": "POST"},
+    )
+
+    assert "access-control-allow-origin" not in response.headers

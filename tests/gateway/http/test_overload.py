@@ -1,50 +1,59 @@
-"""Back-pressure and deadlines over HTTP: 429 at the concurrency limit, 504 past a deadline."""
+"""Back-pressure and deadlines over HTTP, on a slow fake backend: 429 at the concurrency
+limit, 504 past a deadline."""
 
 from __future__ import annotations
+
+import asyncio
 
 import httpx
 import pytest
 
-from tests.gateway.helpers import SAMPLE_CHAT, GatewayProcess, sse_events
+from gateway.http.app import create_app
+from gateway.settings import GatewaySettings
+from tests.gateway.fakes import FakeBackend
+from tests.gateway.http.conftest import FakeGateway
 
-pytestmark = pytest.mark.triton
+MESSAGES = {"messages": [{"speaker": "민지", "text": "안녕"}]}
 
 
-def test_a_request_beyond_the_concurrency_limit_is_429_with_retry_after(single_slot_gateway):
-    gateway: GatewayProcess = single_slot_gateway
-    files = {"file": ("chat.txt", SAMPLE_CHAT.read_bytes(), "text/plain")}
-    with httpx.stream(
-        "POST",
-        gateway.url + "/v1/chat-images",
-        files=files,
-        data={"steps": "60"},  # keeps the one slot busy while the second request comes
-        headers={"Accept": "text/event-stream"},
-        timeout=60,
-    ) as response:
-        events = sse_events(response)
-        assert next(events)[0] == "summary"  # the slot is held until the image is sent
+def test_a_request_beyond_the_concurrency_limit_is_429_with_retry_after(word_tokenizer):
+    backend = FakeBackend(image_delay=0.5)  # keeps the one slot busy while the second comes
+    app = create_app(
+        backend, GatewaySettings(summarizer_tokenizer=word_tokenizer, max_concurrency=1)
+    )
 
-        refused = httpx.post(gateway.url + "/v1/images", json={"prompt": "x"}, timeout=10)
+    async def run() -> tuple[httpx.Response, httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://gateway") as client,
+        ):
+            first = asyncio.ensure_future(client.post("/v1/chat-images", json=MESSAGES))
+            while not backend.prompts:  # the first request holds the slot, drawing
+                await asyncio.sleep(0.01)
+            refused = await client.post("/v1/images", json={"prompt": "x"})
+            served = await first
+            after = await client.post("/v1/images", json={"prompt": "x"})
+        return served, refused, after
 
-        assert [name for name, _, _ in events] == ["image", "done"]
+    served, refused, after = asyncio.run(run())
 
+    assert served.status_code == 200
     assert refused.status_code == 429
     assert refused.headers["Retry-After"] == "2"
     assert refused.json()["error"]["code"] == "gateway_busy"
-    # The slot is free again.
-    after = httpx.post(gateway.url + "/v1/images", json={"prompt": "x", "steps": 1}, timeout=30)
-    assert after.status_code == 200
+    assert after.status_code == 200  # the slot is free again
 
 
 @pytest.mark.parametrize(
     ("path", "body"),
-    [
-        ("/v1/summaries", {"messages": [{"speaker": "민지", "text": "안녕"}]}),
-        ("/v1/images", {"prompt": "바다"}),
-    ],
+    [("/v1/summaries", MESSAGES), ("/v1/images", {"prompt": "바다"})],
 )
-def test_a_stage_past_its_deadline_is_504(hasty_gateway, path, body):
-    response = httpx.post(hasty_gateway.url + path, json=body, timeout=30)
+def test_a_stage_past_its_deadline_is_504(fake_gateway: FakeGateway, path, body):
+    backend = FakeBackend(summary_delay=1.0, image_delay=1.0)
+    client = fake_gateway(backend, summary_timeout_s=0.05, image_timeout_s=0.05)
+
+    response = client.post(path, json=body)
 
     assert response.status_code == 504, response.text
     assert response.json()["error"]["code"] == "timeout"
