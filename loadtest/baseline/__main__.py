@@ -38,7 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     models = BaselineModels(args.summarizer, args.diffusion, args.repository)
     logger.info("models ready in %.1f s", time.perf_counter() - started)
     uvicorn.run(
-        create_app(models), host=args.host, port=args.port, log_level="warning", access_log=False
+        create_app(models, args.repository),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
     )
     return 0
 

@@ -14,6 +14,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
@@ -110,12 +111,12 @@ async def _rest_of_stream(
     yield ServerSentEvent(json.dumps({"request_id": uuid.uuid4().hex}), event="done")
 
 
-def create_app(models: BaselineModels) -> FastAPI:
+def create_app(models: BaselineModels, repository: Path) -> FastAPI:
     """The baseline app around loaded models."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.worker = SingleWorker(models)
+        app.state.worker = SingleWorker(models, repository)
         yield
         app.state.worker.close()
 

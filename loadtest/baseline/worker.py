@@ -9,12 +9,19 @@ as it exists (the stream sends it), but the next request starts only after the p
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
+from contract.repository import summarizer_tokenizer
+from gateway.dialogue import SourceTokenizer, latest_dialogue
+from gateway.errors import ModelRejectedInputError, from_ingest_error
+from gateway.ingest import IngestError
 from gateway.service_io import ChatInput, ImageOptions, ImageRequest, ImageResult, SummaryResult
 from loadtest.baseline.models import BaselineModels
+from loadtest.local_backend import RANDOM_SEED_BOUND
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -25,19 +32,42 @@ class SingleWorker:
 
     Args:
         models: The models the jobs use.
+        repository: The repository they were exported to (chats are trimmed with its tokenizer).
     """
 
-    def __init__(self, models: BaselineModels) -> None:
+    def __init__(self, models: BaselineModels, repository: Path) -> None:
         self._models = models
+        self._source_tokenizer = SourceTokenizer(summarizer_tokenizer(repository))
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="baseline-worker")
 
     async def summarize(self, chat: ChatInput) -> SummaryResult:
         """A summary, after every job queued before it."""
-        return await self._run(self._models.summarize, chat)
+        return await self._run(self._summarize, chat)
 
     async def draw(self, request: ImageRequest) -> ImageResult:
         """A picture, after every job queued before it."""
-        return await self._run(self._models.draw, request)
+        return await self._run(self._draw, request)
+
+    def _summarize(self, chat: ChatInput) -> SummaryResult:
+        try:
+            parsed, dialogue = latest_dialogue(chat, self._source_tokenizer)
+        except IngestError as exc:
+            raise from_ingest_error(exc) from exc
+        return SummaryResult(
+            summary=self._models.summarize(dialogue.text),
+            message_count=dialogue.message_count,
+            speaker_count=dialogue.speaker_count,
+            start=dialogue.start,
+            end=dialogue.end,
+            chat_format=parsed.format.value,
+        )
+
+    def _draw(self, request: ImageRequest) -> ImageResult:
+        seed = secrets.randbelow(RANDOM_SEED_BOUND) if request.seed is None else request.seed
+        try:
+            return ImageResult(png=self._models.draw(request, seed), seed=seed)
+        except ValueError as exc:
+            raise ModelRejectedInputError("diffusion", str(exc)) from exc
 
     def chat_to_image(
         self, chat: ChatInput, options: ImageOptions
@@ -53,13 +83,13 @@ class SingleWorker:
 
         def job() -> ImageResult:
             try:
-                summary = self._models.summarize(chat)
+                summary = self._summarize(chat)
             except Exception as exc:
                 loop.call_soon_threadsafe(_settle, summary_ready, None, exc)
                 raise
             loop.call_soon_threadsafe(_settle, summary_ready, summary, None)
             request = ImageRequest.model_construct(**options.model_dump(), prompt=summary.summary)
-            return self._models.draw(request)
+            return self._draw(request)
 
         image_ready = asyncio.wrap_future(self._executor.submit(job))
         # Whoever awaits it still gets its error; this only keeps an unawaited one quiet.
