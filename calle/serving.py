@@ -63,7 +63,7 @@ def _local_gateway_settings(args: argparse.Namespace, triton: TritonServer) -> G
             http_port=triton.http_port,
             metrics_port=triton.metrics_port,
         ),
-        summarizer_tokenizer=summarizer_tokenizer(triton.repository),
+        summarizer_tokenizer=summarizer_tokenizer(triton.served),
     )
 
 
@@ -142,9 +142,7 @@ def start_triton(settings: TritonSettings) -> TritonSupervisor:
         )
     server = TritonServer(
         settings.model_repository,
-        http_port=settings.http_port,
-        grpc_port=settings.grpc_port,
-        metrics_port=settings.metrics_port,
+        endpoints=settings,
         exit_timeout_s=settings.exit_timeout_s,
         log_file=settings.log_file,
         cpu_cores=settings.cpu_cores or usable_cores(),
