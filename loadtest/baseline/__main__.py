@@ -18,7 +18,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--summarizer", type=Path, required=True, help="BART checkpoint dir")
     parser.add_argument("--diffusion", type=Path, required=True, help="diffusers pipeline dir")
     parser.add_argument(
-        "--repository", type=Path, required=True, help="repository exported from them"
+        "--repository",
+        type=Path,
+        required=True,
+        help="repository exported from them (or the export root naming it)",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8090)
@@ -28,17 +31,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     import torch
     import uvicorn
 
+    from export.versions import served_repository
     from loadtest.baseline.app import create_app
     from loadtest.baseline.models import BaselineModels
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.torch_threads:
         torch.set_num_threads(args.torch_threads)
+    repository = served_repository(args.repository)
     started = time.perf_counter()
-    models = BaselineModels(args.summarizer, args.diffusion, args.repository)
+    models = BaselineModels(args.summarizer, args.diffusion, repository)
     logger.info("models ready in %.1f s", time.perf_counter() - started)
     uvicorn.run(
-        create_app(models, args.repository),
+        create_app(models, repository),
         host=args.host,
         port=args.port,
         log_level="warning",

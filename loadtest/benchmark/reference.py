@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from contract.repository import summarizer_tokenizer
+from export.versions import served_repository
 from gateway.dialogue import SourceTokenizer, latest_dialogue
 from gateway.service_io import ImageRequest
 from loadtest.benchmark.in_process import InProcessBackend
@@ -54,7 +55,7 @@ def measure_reference(
     """Send chats one after another for ``run_seconds`` (at least three), after warm-up ones.
 
     Args:
-        repository: The exported repository our stack serves.
+        repository: The exported repository our stack serves (or the export root naming it).
         chats: The chats, in the order the load test's first user sends them.
         run_seconds: How long to keep sending.
         warmup: Chats sent first and not counted (first runs allocate).
@@ -71,6 +72,7 @@ async def _measure(
     warmup: list[GeneratedChat],
     threads: int | None,
 ) -> Reference:
+    repository = served_repository(repository)
     backend = InProcessBackend(repository, threads)
     tokenizer = SourceTokenizer(summarizer_tokenizer(repository))
     await backend.start()

@@ -32,6 +32,7 @@ LOG_TAIL_LINES = 40
 # `calle serve` drains the gateway, then gives Triton its exit timeout (5 s here) plus 10 s.
 STACK_STOP_GRACE_S = 60.0
 DESCENDANT_GRACE_S = 10.0
+MODEL_VARIABLES = ("CALLE_ORT_THREADS",)  # read by the models Triton runs
 
 
 class ServerError(RuntimeError):
@@ -132,6 +133,19 @@ class ServerProcess:
         return f"\n--- {self.name} log (tail) ---\n" + "\n".join(lines)
 
 
+def clean_environment() -> dict[str, str]:
+    """This process's environment without ``CALLE_*`` settings, but with those models read.
+
+    Both systems run on their defaults, whatever the person running the benchmark has set;
+    ``CALLE_ORT_THREADS`` (``calle benchmark --ort-threads``) reaches Triton's models.
+    """
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("CALLE_") or key in MODEL_VARIABLES
+    }
+
+
 @contextlib.contextmanager
 def baseline_server(
     checkpoints: Path,
@@ -158,7 +172,7 @@ def baseline_server(
     ]
     if torch_threads:
         command += ["--torch-threads", str(torch_threads)]
-    server = ServerProcess("baseline", command, log_path, os.environ)
+    server = ServerProcess("baseline", command, log_path, clean_environment())
     try:
         url = f"http://127.0.0.1:{port}"
         server.wait_ready(url + READY_PATH, ready_timeout_s)
@@ -194,8 +208,7 @@ def our_stack(
         str(repository),
     ]
     command += [str(part) for flag, port in ports.items() for part in (flag, port)]
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CALLE_")}
-    env |= {
+    env = clean_environment() | {
         "CALLE_TRITON_LOG_FILE": str(log_dir / "tritonserver.log"),
         "CALLE_TRITON_EXIT_TIMEOUT_S": "5",
         "CALLE_TRITON_STARTUP_TIMEOUT_S": str(ready_timeout_s),

@@ -8,11 +8,19 @@ import httpx
 import psutil
 import pytest
 
-from loadtest.benchmark.servers import our_stack
-
-pytestmark = pytest.mark.triton
+from loadtest.benchmark.servers import clean_environment, our_stack
 
 
+def test_the_systems_run_on_their_defaults_but_the_models_get_their_threads(monkeypatch):
+    monkeypatch.setenv("CALLE_API_KEYS", "secret")
+    monkeypatch.setenv("CALLE_ORT_THREADS", "2")
+    env = clean_environment()
+    assert "CALLE_API_KEYS" not in env
+    assert env["CALLE_ORT_THREADS"] == "2"
+    assert env["PATH"]
+
+
+@pytest.mark.triton
 def test_our_stack_serves_reports_its_processes_and_leaves_none_behind(
     tiny_repository: Path, tmp_path: Path
 ):
