@@ -21,7 +21,7 @@ from calle.supervisor import TritonSupervisor
 from calle.triton import TritonServer, usable_cores
 from contract.repository import summarizer_tokenizer
 from gateway.logs import configure_logging
-from gateway.settings import GatewaySettings, TritonEndpoints, gateway_settings
+from gateway.settings import GatewaySettings, gateway_settings
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +57,7 @@ def _local_gateway_settings(args: argparse.Namespace, triton: TritonServer) -> G
     """Gateway settings pointing at the Triton this command started."""
     return _gateway_settings(
         args,
-        triton=TritonEndpoints(
-            host="127.0.0.1",
-            grpc_port=triton.grpc_port,
-            http_port=triton.http_port,
-            metrics_port=triton.metrics_port,
-        ),
+        triton=triton.local,
         summarizer_tokenizer=summarizer_tokenizer(triton.served),
     )
 

@@ -91,6 +91,7 @@ class TritonInstall:
 
 
 SHM_DIR = Path("/dev/shm")
+LOCALHOST = "127.0.0.1"
 
 
 def process_group(pgid: int) -> list[int]:
@@ -194,19 +195,29 @@ class TritonServer:
         return self.endpoints.metrics_port
 
     @property
+    def local(self) -> TritonEndpoints:
+        """Where this process reaches the server (it binds every interface)."""
+        return TritonEndpoints(
+            host=LOCALHOST,
+            http_port=self.http_port,
+            grpc_port=self.grpc_port,
+            metrics_port=self.metrics_port,
+        )
+
+    @property
     def http_url(self) -> str:
-        """``localhost:port`` of the HTTP endpoint."""
-        return f"127.0.0.1:{self.http_port}"
+        """``127.0.0.1:port`` of the HTTP endpoint."""
+        return self.local.http_url
 
     @property
     def grpc_url(self) -> str:
-        """``localhost:port`` of the gRPC endpoint."""
-        return f"127.0.0.1:{self.grpc_port}"
+        """``127.0.0.1:port`` of the gRPC endpoint."""
+        return self.local.grpc_url
 
     @property
     def metrics_url(self) -> str:
         """Full URL of the Prometheus metrics endpoint."""
-        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+        return f"http://{LOCALHOST}:{self.metrics_port}/metrics"
 
     def command(self, backends: Path) -> list[str]:
         """The ``tritonserver`` command line."""
