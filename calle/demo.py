@@ -13,11 +13,12 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
 import httpx
+from httpx_sse import EventSource
 
 from gateway.server import serve_gateway
 from gateway.settings import GatewaySettings
@@ -35,20 +36,6 @@ class DemoError(RuntimeError):
 def sample_chat() -> bytes:
     """The bundled KakaoTalk sample export (PC Windows, Korean)."""
     return resources.files("gateway.ingest").joinpath(SAMPLE_CHAT).read_bytes()
-
-
-async def server_sent_events(response: httpx.Response) -> AsyncIterator[tuple[str, str]]:
-    """``(event, data)`` pairs of a ``text/event-stream`` response (comments skipped)."""
-    event, data = "message", []
-    async for line in response.aiter_lines():
-        if not line:
-            if data:
-                yield event, "\n".join(data)
-            event, data = "message", []
-        elif line.startswith("event:"):
-            event = line[len("event:") :].strip()
-        elif line.startswith("data:"):
-            data.append(line[len("data:") :].removeprefix(" "))
 
 
 async def wait_until_ready(base_url: str, gateway: asyncio.Future[None], timeout_s: float) -> None:
@@ -77,18 +64,18 @@ async def send_sample(base_url: str, image_path: Path, show: Callable[[str], Non
         if response.status_code != 200:
             body = json.loads(await response.aread())
             raise DemoError(f"{response.status_code}: {body['error']['message_en']}")
-        async for event, data in server_sent_events(response):
-            payload = json.loads(data)
-            if event == "summary":
+        async for event in EventSource(response).aiter_sse():
+            payload = event.json()
+            if event.event == "summary":
                 show(
                     f"요약 / summary ({payload['message_count']} messages, "
                     f"{payload['speaker_count']} speakers): {payload['summary']}"
                 )
-            elif event == "image":
+            elif event.event == "image":
                 image_path.parent.mkdir(parents=True, exist_ok=True)
                 image_path.write_bytes(base64.b64decode(payload["image_base64"]))
                 show(f"그림 / image (seed {payload['seed']}): {image_path}")
-            elif event == "error":
+            elif event.event == "error":
                 raise DemoError(payload["error"]["message_en"])
 
 
@@ -103,6 +90,8 @@ async def run(
         once: Stop after the sample request instead of serving until interrupted.
         show: Writes a line for the person running the demo.
     """
+    # httpx logs every request at INFO: the demo's own lines are what its user reads.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     gateway = asyncio.ensure_future(serve_gateway(settings))
     host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "") else settings.http_host
     base_url = f"http://{host}:{settings.http_port}"

@@ -21,7 +21,7 @@ from calle.supervisor import TritonSupervisor
 from calle.triton import TritonServer, usable_cores
 from contract.repository import summarizer_tokenizer
 from gateway.logs import configure_logging
-from gateway.settings import GatewaySettings, TritonEndpoints, gateway_settings
+from gateway.settings import GatewaySettings, gateway_settings
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +57,8 @@ def _local_gateway_settings(args: argparse.Namespace, triton: TritonServer) -> G
     """Gateway settings pointing at the Triton this command started."""
     return _gateway_settings(
         args,
-        triton=TritonEndpoints(
-            host="127.0.0.1",
-            grpc_port=triton.grpc_port,
-            http_port=triton.http_port,
-            metrics_port=triton.metrics_port,
-        ),
-        summarizer_tokenizer=summarizer_tokenizer(triton.repository),
+        triton=triton.local,
+        summarizer_tokenizer=summarizer_tokenizer(triton.served),
     )
 
 
@@ -142,9 +137,7 @@ def start_triton(settings: TritonSettings) -> TritonSupervisor:
         )
     server = TritonServer(
         settings.model_repository,
-        http_port=settings.http_port,
-        grpc_port=settings.grpc_port,
-        metrics_port=settings.metrics_port,
+        endpoints=settings,
         exit_timeout_s=settings.exit_timeout_s,
         log_file=settings.log_file,
         cpu_cores=settings.cpu_cores or usable_cores(),

@@ -27,6 +27,7 @@ from types import TracebackType
 import tritonclient.http as triton_http
 
 from export.versions import served_repository
+from gateway.settings import TritonEndpoints
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ class TritonInstall:
 
 
 SHM_DIR = Path("/dev/shm")
+LOCALHOST = "127.0.0.1"
 
 
 def process_group(pgid: int) -> list[int]:
@@ -137,9 +139,8 @@ class TritonServer:
 
     Args:
         repository: The model repository to serve, or an export output whose `current` names it.
-        http_port: HTTP/REST port.
-        grpc_port: gRPC port.
-        metrics_port: Prometheus metrics port.
+        endpoints: The ports it listens on (``CALLE_TRITON_*``; it binds every interface, and
+            this process reaches it on ``127.0.0.1``).
         log_file: Where the server's stdout/stderr go; ``None`` inherits this process's.
         exit_timeout_s: How long Triton lets in-flight requests finish on stop.
         model_control_explicit: Start with no models loaded unless named in ``load_models``
@@ -153,9 +154,7 @@ class TritonServer:
     """
 
     repository: Path
-    http_port: int = 8000
-    grpc_port: int = 8001
-    metrics_port: int = 8002
+    endpoints: TritonEndpoints
     log_file: Path | None = None
     exit_timeout_s: int = 30
     model_control_explicit: bool = False
@@ -181,19 +180,44 @@ class TritonServer:
         return served_repository(self.repository)
 
     @property
+    def http_port(self) -> int:
+        """The HTTP/REST port."""
+        return self.endpoints.http_port
+
+    @property
+    def grpc_port(self) -> int:
+        """The gRPC port."""
+        return self.endpoints.grpc_port
+
+    @property
+    def metrics_port(self) -> int:
+        """The Prometheus metrics port."""
+        return self.endpoints.metrics_port
+
+    @property
+    def local(self) -> TritonEndpoints:
+        """Where this process reaches the server (it binds every interface)."""
+        return TritonEndpoints(
+            host=LOCALHOST,
+            http_port=self.http_port,
+            grpc_port=self.grpc_port,
+            metrics_port=self.metrics_port,
+        )
+
+    @property
     def http_url(self) -> str:
-        """``localhost:port`` of the HTTP endpoint."""
-        return f"127.0.0.1:{self.http_port}"
+        """``127.0.0.1:port`` of the HTTP endpoint."""
+        return self.local.http_url
 
     @property
     def grpc_url(self) -> str:
-        """``localhost:port`` of the gRPC endpoint."""
-        return f"127.0.0.1:{self.grpc_port}"
+        """``127.0.0.1:port`` of the gRPC endpoint."""
+        return self.local.grpc_url
 
     @property
     def metrics_url(self) -> str:
         """Full URL of the Prometheus metrics endpoint."""
-        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+        return f"http://{LOCALHOST}:{self.metrics_port}/metrics"
 
     def command(self, backends: Path) -> list[str]:
         """The ``tritonserver`` command line."""

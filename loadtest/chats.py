@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gateway.ingest.models import ChatFormat
+from gateway.service_io import ChatInput, ChatMessage, chat_of_messages
 
 ALL_FORMATS: tuple[ChatFormat, ...] = tuple(ChatFormat)
 ENGLISH_UI = frozenset({ChatFormat.PC_WINDOWS_EN, ChatFormat.ANDROID_EN, ChatFormat.IOS_EN})
@@ -257,6 +258,13 @@ class GeneratedChat:
     def chat_image_body(self) -> dict[str, Any]:
         """The JSON body of ``/v1/chat-images``, seeded so that runs repeat."""
         return {**self.request_body(), "image": {"seed": self.image_seed}}
+
+    def chat_input(self) -> ChatInput:
+        """The service layer's chat for :meth:`request_body`, read as the gateway reads it."""
+        if self.chat_format is ChatFormat.JSON:
+            messages = json.loads(self.content)
+            return chat_of_messages([ChatMessage.model_validate(item) for item in messages])
+        return ChatInput(self.content)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""Server-Sent Events read line by line: the one parser every streaming client here uses.
+"""Server-Sent Events read line by line, for the Locust users' ``requests`` responses.
 
-The chat-image endpoint streams ``summary``, ``image``, ``done`` (or ``error``) events; the
-Locust users and the benchmark's warm-up read them with :func:`parse_events` over whatever
-yields the response's lines, so the time an event arrives is the time its blank line arrives.
+The chat-image endpoint streams ``summary``, ``image``, ``done`` (or ``error``) events. Every
+``httpx`` client here (the open-loop benchmark, ``calle demo``, the tests) reads them with
+``httpx-sse``, which reads only ``httpx`` responses; Locust's ``HttpUser`` is built on
+``requests``, so its users read the response's lines with :func:`parse_events`, and the time
+an event arrives is the time its blank line arrives.
 """
 
 from __future__ import annotations

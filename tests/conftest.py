@@ -19,6 +19,7 @@ from export.options import ExportOptions
 from export.pipeline import run_export
 from export.summarizer_checkpoints import TINY, build_summarizer
 from export.versions import served_repository
+from gateway.settings import TritonEndpoints
 
 
 @pytest.fixture(scope="session")
@@ -51,13 +52,16 @@ def tiny_repository(
     return served_repository(output)
 
 
+def free_endpoints() -> TritonEndpoints:
+    """Triton ports nobody listens on right now."""
+    return TritonEndpoints(http_port=free_port(), grpc_port=free_port(), metrics_port=free_port())
+
+
 def start_server(repository: Path, log_dir: Path, **kwargs: object) -> TritonServer:
     """Start a real tritonserver on free ports and wait until it is ready."""
     server = TritonServer(
         repository,
-        http_port=free_port(),
-        grpc_port=free_port(),
-        metrics_port=free_port(),
+        endpoints=free_endpoints(),
         log_file=log_dir / "tritonserver.log",
         exit_timeout_s=5,
         **kwargs,  # type: ignore[arg-type]

@@ -19,10 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
+from httpx_sse import EventSource, SSEError
 
 from loadtest.benchmark.samples import Latency
 from loadtest.chats import GeneratedChat
-from loadtest.sse import parse_events
 
 logger = logging.getLogger(__name__)
 
@@ -184,13 +184,13 @@ def _stream(client: httpx.Client, body: dict[str, object], arrived: float) -> Ou
         ) as response:
             if response.status_code != 200:
                 return Outcome(None, None)
-            for event in parse_events(response.iter_lines()):
+            for event in EventSource(response).iter_sse():
                 if event.event == "summary":
                     summary_at = time.monotonic() - arrived
                 elif event.event == "image":
                     image_at = time.monotonic() - arrived
                 elif event.event in ("done", "error"):
                     break
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, SSEError) as exc:
         logger.warning("open-loop request failed: %s", exc)
     return Outcome(summary_at, image_at)

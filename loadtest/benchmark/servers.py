@@ -1,8 +1,8 @@
 """The systems under test as child processes on free ports, polled until ready, always stopped.
 
 - the baseline: ``python -m loadtest.baseline`` on the PyTorch checkpoints;
-- our stack: the real ``tritonserver`` on the exported repository and ``calle gateway`` in
-  front of it, configured with ``CALLE_*`` variables as Kubernetes configures them.
+- our stack: ``calle serve`` on the exported repository (the real ``tritonserver`` and the
+  gateway in front of it), configured with ``CALLE_*`` variables as Kubernetes configures them.
 
 Each is a context manager that stops what it started, whatever happens in between, and keeps
 the servers' logs in the run's folder.
@@ -23,13 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+from portpicker import pick_unused_port
 
-from calle.ports import free_port
-from calle.triton import TritonServer
 from loadtest.benchmark.triton_metrics import EXECUTIONS, PENDING, scrape
 
 READY_PATH = "/readyz"
 LOG_TAIL_LINES = 40
+# `calle serve` drains the gateway, then gives Triton its exit timeout (5 s here) plus 10 s.
+STACK_STOP_GRACE_S = 60.0
+DESCENDANT_GRACE_S = 10.0
+MODEL_VARIABLES = ("CALLE_ORT_THREADS",)  # read by the models Triton runs
 
 
 class ServerError(RuntimeError):
@@ -98,8 +101,16 @@ class ServerProcess:
         raise ServerError(f"{self.name} not ready after {timeout_s:.0f} s{self.tail()}")
 
     def stop(self, grace_s: float = 20.0) -> None:
-        """SIGTERM to its process group, SIGKILL after ``grace_s``."""
+        """SIGTERM to its process group, SIGKILL after ``grace_s``.
+
+        Descendants that started sessions of their own (``calle serve`` starts
+        ``tritonserver`` so) get a moment to follow it, then are killed, and are waited for:
+        when this returns, no process of the server is left.
+        """
         if self.process.poll() is None:
+            descendants: list[psutil.Process] = []
+            with contextlib.suppress(psutil.Error):
+                descendants = psutil.Process(self.process.pid).children(recursive=True)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -108,6 +119,11 @@ class ServerProcess:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+            _, alive = psutil.wait_procs(descendants, timeout=DESCENDANT_GRACE_S)
+            for child in alive:
+                with contextlib.suppress(psutil.Error):
+                    child.kill()
+            psutil.wait_procs(alive, timeout=DESCENDANT_GRACE_S)
 
     def tail(self) -> str:
         """The end of its log, for error messages."""
@@ -115,6 +131,19 @@ class ServerProcess:
             return ""
         lines = self.log_path.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
         return f"\n--- {self.name} log (tail) ---\n" + "\n".join(lines)
+
+
+def clean_environment() -> dict[str, str]:
+    """This process's environment without ``CALLE_*`` settings, but with those models read.
+
+    Both systems run on their defaults, whatever the person running the benchmark has set;
+    ``CALLE_ORT_THREADS`` (``calle benchmark --ort-threads``) reaches Triton's models.
+    """
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("CALLE_") or key in MODEL_VARIABLES
+    }
 
 
 @contextlib.contextmanager
@@ -127,7 +156,7 @@ def baseline_server(
     ready_timeout_s: float = 300.0,
 ) -> Iterator[Endpoint]:
     """The single-process baseline on the checkpoints ``repository`` was exported from."""
-    port = free_port()
+    port = pick_unused_port()
     command = [
         sys.executable,
         "-m",
@@ -143,7 +172,7 @@ def baseline_server(
     ]
     if torch_threads:
         command += ["--torch-threads", str(torch_threads)]
-    server = ServerProcess("baseline", command, log_path, os.environ)
+    server = ServerProcess("baseline", command, log_path, clean_environment())
     try:
         url = f"http://127.0.0.1:{port}"
         server.wait_ready(url + READY_PATH, ready_timeout_s)
@@ -156,52 +185,46 @@ def baseline_server(
 def our_stack(
     repository: Path, log_dir: Path, *, ready_timeout_s: float = 600.0
 ) -> Iterator[Endpoint]:
-    """Triton on ``repository`` and the gateway in front of it."""
-    triton = TritonServer(
-        repository,
-        http_port=free_port(),
-        grpc_port=free_port(),
-        metrics_port=free_port(),
-        log_file=log_dir / "tritonserver.log",
-        exit_timeout_s=5,
-    )
-    triton.start()
-    gateway: ServerProcess | None = None
-    try:
-        triton.wait_ready(ready_timeout_s)
-        port = free_port()
-        env = {key: value for key, value in os.environ.items() if not key.startswith("CALLE_")}
-        env |= {
-            "CALLE_HTTP_PORT": str(port),
-            "CALLE_GRPC_PORT": str(free_port()),
-            "CALLE_TRITON_HOST": "127.0.0.1",
-            "CALLE_TRITON_GRPC_PORT": str(triton.grpc_port),
-            "CALLE_TRITON_HTTP_PORT": str(triton.http_port),
-            "CALLE_SUMMARIZER_TOKENIZER": str(
-                repository.resolve() / "summarizer" / "1" / "tokenizer.json"
-            ),
-        }
-        gateway = ServerProcess(
-            "gateway",
-            [sys.executable, "-m", "calle.cli", "gateway"],
-            log_dir / "gateway.log",
-            env,
+    """``calle serve`` on ``repository``: Triton and the gateway in front of it.
+
+    Started as the command a user runs (``calle`` sits above ``loadtest``, so the benchmark
+    does not reach into its Python API), configured as Kubernetes configures the gateway, with
+    ``CALLE_*`` variables, and with flags for the ports. Triton's log goes to its own file.
+    """
+    ports = {
+        flag: pick_unused_port()
+        for flag in (
+            "--http-port",
+            "--grpc-port",
+            "--triton-http-port",
+            "--triton-grpc-port",
+            "--triton-metrics-port",
         )
-        url = f"http://127.0.0.1:{port}"
-        gateway.wait_ready(url + READY_PATH, ready_timeout_s)
-        pids = (*_children_named("tritonserver"), gateway.process.pid)
+    }
+    command = [
+        str(Path(sys.executable).with_name("calle")),
+        "serve",
+        "--repository",
+        str(repository),
+    ]
+    command += [str(part) for flag, port in ports.items() for part in (flag, port)]
+    env = clean_environment() | {
+        "CALLE_TRITON_LOG_FILE": str(log_dir / "tritonserver.log"),
+        "CALLE_TRITON_EXIT_TIMEOUT_S": "5",
+        "CALLE_TRITON_STARTUP_TIMEOUT_S": str(ready_timeout_s),
+    }
+    server = ServerProcess("calle serve", command, log_dir / "gateway.log", env)
+    try:
+        url = f"http://127.0.0.1:{ports['--http-port']}"
+        server.wait_ready(url + READY_PATH, ready_timeout_s)
         yield Endpoint(
-            url=url, pids=pids, metrics_url=triton.metrics_url, stages_url=url + "/metrics"
+            url=url,
+            pids=(server.process.pid,),  # its tree holds tritonserver and the model stubs
+            metrics_url=f"http://127.0.0.1:{ports['--triton-metrics-port']}/metrics",
+            stages_url=url + "/metrics",
         )
     finally:
-        if gateway is not None:
-            gateway.stop()
-        triton.stop()
-
-
-def _children_named(name: str) -> list[int]:
-    """This process's children called ``name`` (the Triton launcher keeps its handle private)."""
-    return [child.pid for child in psutil.Process().children() if child.name() == name]
+        server.stop(grace_s=STACK_STOP_GRACE_S)
 
 
 def wait_until_idle(metrics_url: str, *, quiet_s: float = 3.0, timeout_s: float = 600.0) -> bool:

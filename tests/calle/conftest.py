@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
+from calle.ports import free_port
 from export.options import ExportOptions
 from export.versions import write_verdict
 
@@ -23,3 +25,21 @@ def exported(tiny_repository: Path, tmp_path: Path) -> Path:
     shutil.copytree(tiny_repository, repository)
     write_verdict(repository, ExportOptions(output=repository).manifest(), error=None)
     return repository
+
+
+def calle_command(subcommand: str, repository: Path, *, http_port: int, **flags: str) -> list[str]:
+    """``calle <subcommand>`` on ``repository``: the gateway on ``http_port``, free other ports.
+
+    ``flags`` are further options, ``image="x"`` for ``--image x``.
+    """
+    command = [str(Path(sys.executable).with_name("calle")), subcommand, "--repository"]
+    command.append(str(repository))
+    ports = {
+        "--triton-http-port": free_port(),
+        "--triton-grpc-port": free_port(),
+        "--triton-metrics-port": free_port(),
+        "--http-port": http_port,
+        "--grpc-port": free_port(),
+    }
+    command += [str(part) for flag, port in ports.items() for part in (flag, port)]
+    return command + [part for name, value in flags.items() for part in (f"--{name}", value)]

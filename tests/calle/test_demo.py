@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from calle.ports import free_port
+from tests.calle.conftest import calle_command
 
 pytestmark = pytest.mark.triton
 
 
 def test_demo_once_prints_the_summary_then_saves_the_image(exported: Path, tmp_path: Path):
     image = tmp_path / "demo" / "chat_image.png"
-    ports = {
-        "--triton-http-port": free_port(),
-        "--triton-grpc-port": free_port(),
-        "--triton-metrics-port": free_port(),
-        "--http-port": free_port(),
-        "--grpc-port": free_port(),
-    }
-    command = [str(Path(sys.executable).with_name("calle")), "demo", "--once"]
-    command += ["--repository", str(exported), "--image", str(image)]
-    command += [str(part) for flag, port in ports.items() for part in (flag, port)]
+    command = calle_command("demo", exported, http_port=free_port(), image=str(image))
+    command.append("--once")
 
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
 

@@ -7,7 +7,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 
 from calle.ports import free_port
 from calle.triton import process_group, tritonserver_child
+from tests.calle.conftest import calle_command
 from tests.gateway.helpers import SAMPLE_CHAT
 
 CHAT = SAMPLE_CHAT.read_text(encoding="utf-8")
@@ -66,15 +66,7 @@ def test_kill_9_under_load_fails_fast_restarts_and_orphans_nothing(
         shutil.copytree(tiny_repository / name, exported / name)
     http_port = free_port()
     url = f"http://127.0.0.1:{http_port}"
-    command = [str(Path(sys.executable).with_name("calle")), "serve", "--repository", str(exported)]
-    ports = {
-        "--triton-http-port": free_port(),
-        "--triton-grpc-port": free_port(),
-        "--triton-metrics-port": free_port(),
-        "--http-port": http_port,
-        "--grpc-port": free_port(),
-    }
-    command += [str(part) for flag, port in ports.items() for part in (flag, port)]
+    command = calle_command("serve", exported, http_port=http_port)
     env = {
         **os.environ,
         "CALLE_TRITON_RESTART_BACKOFF_S": "0.2",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -12,21 +11,14 @@ import httpx
 import pytest
 
 from calle.ports import free_port
+from tests.calle.conftest import calle_command
 
 pytestmark = pytest.mark.triton
 
 
 def test_serve_answers_then_stops_on_sigterm(exported: Path, tmp_path: Path) -> None:
     http_port = free_port()
-    command = [str(Path(sys.executable).with_name("calle")), "serve", "--repository", str(exported)]
-    ports = {
-        "--triton-http-port": free_port(),
-        "--triton-grpc-port": free_port(),
-        "--triton-metrics-port": free_port(),
-        "--http-port": http_port,
-        "--grpc-port": free_port(),
-    }
-    command += [str(part) for flag, port in ports.items() for part in (flag, port)]
+    command = calle_command("serve", exported, http_port=http_port)
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import tritonclient.http as triton_http
 
-from calle.ports import free_port
 from calle.supervisor import TritonSupervisor
 from calle.triton import SHM_DIR, TritonServer, process_group
 from tests.calle.test_triton import write_model
+from tests.conftest import free_endpoints
 
 pytestmark = pytest.mark.triton
 
@@ -23,9 +23,7 @@ def echo_server(tmp_path: Path) -> TritonServer:
     write_model(tmp_path / "repo", "echo")
     return TritonServer(
         tmp_path / "repo",
-        http_port=free_port(),
-        grpc_port=free_port(),
-        metrics_port=free_port(),
+        endpoints=free_endpoints(),
         log_file=tmp_path / "tritonserver.log",
         exit_timeout_s=5,
     )

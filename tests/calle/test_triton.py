@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 import tritonclient.http as triton_http
 
-from calle.ports import free_port
 from calle.triton import TritonError, TritonInstall, TritonServer
-from tests.conftest import start_server
+from tests.conftest import free_endpoints, start_server
 
 ECHO_CONFIG = """
 name: "{name}"
@@ -52,7 +51,7 @@ def test_locates_the_wheel_binary_and_stub() -> None:
 
 def test_refuses_an_empty_repository(tmp_path: Path) -> None:
     with pytest.raises(TritonError, match="no exported models; run `calle export` first"):
-        TritonServer(tmp_path).start()
+        TritonServer(tmp_path, endpoints=free_endpoints()).start()
 
 
 def test_serves_and_stops(tmp_path: Path) -> None:
@@ -70,9 +69,7 @@ def test_start_up_failure_reports_the_log(tmp_path: Path) -> None:
     write_model(tmp_path / "repo", "broken", init='raise RuntimeError("weights are missing")')
     server = TritonServer(
         tmp_path / "repo",
-        http_port=free_port(),
-        grpc_port=free_port(),
-        metrics_port=free_port(),
+        endpoints=free_endpoints(),
         log_file=tmp_path / "log.txt",
     )
     server.start()

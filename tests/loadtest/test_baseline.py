@@ -8,11 +8,11 @@ import time
 
 import httpx
 import pytest
+from httpx_sse import EventSource
 
 from loadtest.benchmark.servers import Endpoint
 from loadtest.chats import ChatGenerator
 from loadtest.checks import PNG_MAGIC
-from loadtest.sse import parse_events
 
 CHATS = ChatGenerator(1)
 
@@ -27,7 +27,7 @@ def stream(url: str, body: dict) -> list[tuple[str, dict, float]]:
         ) as response,
     ):
         assert response.status_code == 200
-        for event in parse_events(response.iter_lines()):
+        for event in EventSource(response).iter_sse():
             events.append((event.event, event.json(), time.monotonic()))
     return events
 

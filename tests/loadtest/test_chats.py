@@ -36,6 +36,7 @@ def test_request_bodies_go_through_the_api_schema_to_the_same_messages():
         request = SummaryRequest.model_validate(chat.request_body())
         parsed = request.chat_input().parse()
         assert [(m.speaker, m.text, m.time) for m in parsed.messages] == rows(chat)
+        assert chat.chat_input().parse() == parsed  # what the in-process reference reads
         body = chat.chat_image_body()
         assert body["image"] == {"seed": chat.image_seed}
 
