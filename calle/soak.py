@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from portpicker import pick_unused_port
 
-from calle.ports import free_port
 from calle.triton import SHM_DIR, process_group, tritonserver_child
 
 log = logging.getLogger(__name__)
@@ -214,12 +214,12 @@ def check(result: SoakResult, args: argparse.Namespace) -> list[str]:
 
 
 def _serve(args: argparse.Namespace, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    http_port = free_port()
+    http_port = pick_unused_port()
     command = [str(Path(sys.executable).with_name("calle")), "serve"]
     command += ["--repository", str(args.repository), "--http-port", str(http_port)]
     for flag in ("--grpc-port", "--triton-http-port", "--triton-grpc-port"):
-        command += [flag, str(free_port())]
-    command += ["--triton-metrics-port", str(free_port())]
+        command += [flag, str(pick_unused_port())]
+    command += ["--triton-metrics-port", str(pick_unused_port())]
     with log_path.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     return process, f"http://127.0.0.1:{http_port}"

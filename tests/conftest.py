@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from portpicker import pick_unused_port
 
-from calle.ports import free_port
 from calle.triton import TritonServer
 from export.diffusion_checkpoints import build_diffusion
 from export.options import ExportOptions
@@ -54,7 +54,9 @@ def tiny_repository(
 
 def free_endpoints() -> TritonEndpoints:
     """Triton ports nobody listens on right now."""
-    return TritonEndpoints(http_port=free_port(), grpc_port=free_port(), metrics_port=free_port())
+    return TritonEndpoints(
+        http_port=pick_unused_port(), grpc_port=pick_unused_port(), metrics_port=pick_unused_port()
+    )
 
 
 def start_server(repository: Path, log_dir: Path, **kwargs: object) -> TritonServer:

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from portpicker import pick_unused_port
 
-from calle.ports import free_port
 from export.options import ExportOptions
 from export.versions import write_verdict
 
@@ -35,11 +35,11 @@ def calle_command(subcommand: str, repository: Path, *, http_port: int, **flags:
     command = [str(Path(sys.executable).with_name("calle")), subcommand, "--repository"]
     command.append(str(repository))
     ports = {
-        "--triton-http-port": free_port(),
-        "--triton-grpc-port": free_port(),
-        "--triton-metrics-port": free_port(),
+        "--triton-http-port": pick_unused_port(),
+        "--triton-grpc-port": pick_unused_port(),
+        "--triton-metrics-port": pick_unused_port(),
         "--http-port": http_port,
-        "--grpc-port": free_port(),
+        "--grpc-port": pick_unused_port(),
     }
     command += [str(part) for flag, port in ports.items() for part in (flag, port)]
     return command + [part for name, value in flags.items() for part in (f"--{name}", value)]

@@ -6,8 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from portpicker import pick_unused_port
 
-from calle.ports import free_port
 from tests.calle.conftest import calle_command
 
 pytestmark = pytest.mark.triton
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.triton
 
 def test_demo_once_prints_the_summary_then_saves_the_image(exported: Path, tmp_path: Path):
     image = tmp_path / "demo" / "chat_image.png"
-    command = calle_command("demo", exported, http_port=free_port(), image=str(image))
+    command = calle_command("demo", exported, http_port=pick_unused_port(), image=str(image))
     command.append("--once")
 
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from portpicker import pick_unused_port
 
-from calle.ports import free_port
 from calle.triton import process_group, tritonserver_child
 from tests.calle.conftest import calle_command
 from tests.gateway.helpers import SAMPLE_CHAT
@@ -64,7 +64,7 @@ def test_kill_9_under_load_fails_fast_restarts_and_orphans_nothing(
     exported = tmp_path / "model_repository"
     for name in SUMMARY_MODELS:
         shutil.copytree(tiny_repository / name, exported / name)
-    http_port = free_port()
+    http_port = pick_unused_port()
     url = f"http://127.0.0.1:{http_port}"
     command = calle_command("serve", exported, http_port=http_port)
     env = {

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from portpicker import pick_unused_port
 
-from calle.ports import free_port
 from tests.calle.conftest import calle_command
 
 pytestmark = pytest.mark.triton
 
 
 def test_serve_answers_then_stops_on_sigterm(exported: Path, tmp_path: Path) -> None:
-    http_port = free_port()
+    http_port = pick_unused_port()
     command = calle_command("serve", exported, http_port=http_port)
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from portpicker import pick_unused_port
 
-from calle.ports import free_port
 from evaluation import command, targets
 from evaluation.configs import SummarizerConfig
 from evaluation.dataset import Dialogue, DialogueText, default_dataset, load_dataset
@@ -169,7 +169,7 @@ def test_without_an_embedder_similarity_is_skipped_and_the_rest_reported(
 def test_unreachable_triton_fails_clearly(
     tiny_embedder: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    url = f"127.0.0.1:{free_port()}"
+    url = f"127.0.0.1:{pick_unused_port()}"
     with caplog.at_level(logging.ERROR):
         code = command.main(
             ["--triton-url", url, "--embedder", str(tiny_embedder), "--limit", "1",

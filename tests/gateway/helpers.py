@@ -14,8 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from calle.ports import free_port
+from portpicker import pick_unused_port
 
 SAMPLE_CHAT = Path(__file__).resolve().parents[2] / "gateway" / "ingest" / "sample_chat.txt"
 CALLE = Path(sys.executable).with_name("calle")
@@ -80,7 +79,7 @@ def start_gateway(
 ) -> GatewayProcess:
     """Start ``calle gateway`` with ``CALLE_<SETTING>`` variables and wait until it answers."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("CALLE_")}
-    http_port, grpc_port = free_port(), free_port()
+    http_port, grpc_port = pick_unused_port(), pick_unused_port()
     env |= {
         "CALLE_HTTP_PORT": str(http_port),
         "CALLE_GRPC_PORT": str(grpc_port),

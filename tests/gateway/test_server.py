@@ -6,8 +6,8 @@ import signal
 
 import httpx
 import pytest
+from portpicker import pick_unused_port
 
-from calle.ports import free_port
 from calle.triton import TritonServer
 from tests.gateway.conftest import GatewayFactory
 from tests.gateway.helpers import SAMPLE_CHAT, sse_events
@@ -15,7 +15,7 @@ from tests.gateway.helpers import SAMPLE_CHAT, sse_events
 
 def test_sigterm_stops_http_and_grpc_and_exits_zero(gateway_factory: GatewayFactory):
     # No Triton behind it: liveness does not depend on Triton, readiness does.
-    gateway = gateway_factory("lonely", free_port(), ready_path="/healthz")
+    gateway = gateway_factory("lonely", pick_unused_port(), ready_path="/healthz")
     assert httpx.get(gateway.url + "/readyz").status_code == 503
 
     assert gateway.stop() == 0

@@ -232,7 +232,13 @@ def _python_files(*roots: str) -> list[Path]:
 
 def test_gateway_image_carries_what_the_gateway_imports():
     needed = _third_party_imports(
-        _python_files("gateway", "contract", "calle/cli.py", "calle/settings.py", "calle/triton.py")
+        _python_files(
+            "gateway",
+            "contract",
+            # What `calle gateway` imports on its way to the gateway (calle.cli loads these).
+            *(f"calle/{name}.py" for name in ("cli", "settings", "triton", "serving", "soak")),
+            *(f"calle/{name}.py" for name in ("supervisor", "inspection")),
+        )
     )
     missing = needed - set(_requirements(REQUIREMENTS["calle-gateway"]))
     assert not missing, f"gateway-requirements.txt lacks {sorted(missing)}"

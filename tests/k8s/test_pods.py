@@ -21,8 +21,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from portpicker import pick_unused_port
 
-from calle.ports import free_port
 from calle.triton import TritonInstall
 from contract.repository import CURRENT
 from export.versions import passed
@@ -71,7 +71,7 @@ class Pods:
 
     def __init__(self, base: Path) -> None:
         self.base = base
-        self.ports = {port: free_port() for port in (8000, 8001, 8002, 8080, 50051, 5557)}
+        self.ports = {port: pick_unused_port() for port in (8000, 8001, 8002, 8080, 50051, 5557)}
         # PersistentVolumeClaims outlive pods: one folder each for the whole module, group-owned
         # by the export's fsGroup as the kubelet leaves a volume whose driver honours it.
         self.claims = {

@@ -13,8 +13,8 @@ from typing import Any
 
 import grpc
 import pytest
+from portpicker import pick_unused_port
 
-from calle.ports import free_port
 from gateway.grpc.generated import calle_pb2, calle_pb2_grpc
 from gateway.ingest.models import ChatFormat
 from loadtest.chats import ALL_FORMATS, ChatGenerator
@@ -47,7 +47,7 @@ class StandInServicer(calle_pb2_grpc.CalleServicer):
 def target() -> Iterator[str]:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     calle_pb2_grpc.add_CalleServicer_to_server(StandInServicer(), server)
-    address = f"127.0.0.1:{free_port()}"
+    address = f"127.0.0.1:{pick_unused_port()}"
     server.add_insecure_port(address)
     server.start()
     yield address

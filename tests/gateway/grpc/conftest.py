@@ -10,8 +10,8 @@ from pathlib import Path
 
 import grpc
 import pytest
+from portpicker import pick_unused_port
 
-from calle.ports import free_port
 from gateway.auth import ApiKeys
 from gateway.grpc.server import GrpcServer
 from gateway.metrics import GatewayMetrics
@@ -30,7 +30,7 @@ def serving(backend: FakeBackend, settings: GatewaySettings) -> Iterator[str]:
     thread.start()
     metrics = GatewayMetrics()
     service = CalleService.from_settings(backend, settings, metrics=metrics)
-    port = free_port()
+    port = pick_unused_port()
 
     async def start() -> GrpcServer:
         server = GrpcServer(
