@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from gateway.ingest.models import ChatFormat
+from gateway.ingest.chat import ChatFormat
 from gateway.service_io import ChatInput, ChatMessage, chat_of_messages
 
 ALL_FORMATS: tuple[ChatFormat, ...] = tuple(ChatFormat)

@@ -12,9 +12,9 @@ Typical use::
 """
 
 from gateway.ingest.accounting import LineRole, ParseReport
+from gateway.ingest.chat import ChatFormat, Dialogue, Message, ParsedChat, SelectionReport
 from gateway.ingest.errors import ChatFormatError, EmptyChatError, IngestError
 from gateway.ingest.json_format import parse_messages_json
-from gateway.ingest.models import ChatFormat, Dialogue, Message, ParsedChat, SelectionReport
 from gateway.ingest.parsing import parse_chat
 from gateway.ingest.selection import (
     DEFAULT_GAP,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from gateway.ingest.accounting import Tally
+from gateway.ingest.chat import Message
 from gateway.ingest.media import EMOTICON, placeholder_kind
-from gateway.ingest.models import Message
 from gateway.ingest.system_lines import is_removed_message
 
 

@@ -14,10 +14,10 @@ import re
 from datetime import datetime
 
 from gateway.ingest.accounting import LineRole, Tally, split_lines
+from gateway.ingest.chat import ChatFormat, Message, ParsedChat
 from gateway.ingest.cleaning import make_message
 from gateway.ingest.clock import date_of, time_of
 from gateway.ingest.errors import ChatFormatError
-from gateway.ingest.models import ChatFormat, Message, ParsedChat
 from gateway.ingest.system_lines import MEMBERSHIP, OTHER, notice_kind
 
 _HEADER = ["Date", "User", "Message"]

@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from gateway.ingest.accounting import LineRole
+from gateway.ingest.chat import SelectionReport
 from gateway.ingest.errors import IngestError
-from gateway.ingest.models import SelectionReport
 from gateway.ingest.parsing import parse_chat
 from gateway.ingest.selection import TokenCounter, select_dialogue
 

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from gateway.ingest.accounting import Tally
+from gateway.ingest.chat import ChatFormat, Message, ParsedChat
 from gateway.ingest.cleaning import make_message
 from gateway.ingest.errors import ChatFormatError
-from gateway.ingest.models import ChatFormat, Message, ParsedChat
 
 
 def parse_messages_json(obj: object) -> ParsedChat:

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from gateway.ingest.models import ChatFormat
+from gateway.ingest.chat import ChatFormat
 
 
 class LineKind(Enum):

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from gateway.ingest.accounting import LineRole, Tally, split_lines
+from gateway.ingest.chat import Message, ParsedChat
 from gateway.ingest.cleaning import make_message
 from gateway.ingest.clock import date_of, time_of
 from gateway.ingest.line_formats import LINE_FORMATS, LineFormat, LineKind, Rule
-from gateway.ingest.models import Message, ParsedChat
 from gateway.ingest.room_names import clean_room
 from gateway.ingest.system_lines import OTHER, notice_kind
 

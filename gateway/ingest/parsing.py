@@ -6,12 +6,12 @@ import json
 import logging
 from dataclasses import replace
 
+from gateway.ingest.chat import ParsedChat
 from gateway.ingest.csv_format import is_macos_csv, parse_macos_csv
 from gateway.ingest.decoding import decode_upload, looks_misdecoded
 from gateway.ingest.errors import ChatFormatError
 from gateway.ingest.json_format import parse_messages_json
 from gateway.ingest.line_parser import parse_line_export
-from gateway.ingest.models import ParsedChat
 
 logger = logging.getLogger(__name__)
 

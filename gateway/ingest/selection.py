@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
+from gateway.ingest.chat import Dialogue, Message, ParsedChat, SelectionReport
 from gateway.ingest.errors import EmptyChatError
-from gateway.ingest.models import Dialogue, Message, ParsedChat, SelectionReport
 from gateway.ingest.pseudonyms import NameMatcher, Pseudonyms
 
 logger = logging.getLogger(__name__)

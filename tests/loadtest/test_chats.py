@@ -9,7 +9,7 @@ import pytest
 
 from gateway.http.schemas import SummaryRequest
 from gateway.ingest import parse_chat
-from gateway.ingest.models import ChatFormat
+from gateway.ingest.chat import ChatFormat
 from loadtest.chats import ALL_FORMATS, ChatGenerator, GeneratedChat
 
 

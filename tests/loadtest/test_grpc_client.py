@@ -16,7 +16,7 @@ import pytest
 from portpicker import pick_unused_port
 
 from gateway.grpc.generated import calle_pb2, calle_pb2_grpc
-from gateway.ingest.models import ChatFormat
+from gateway.ingest.chat import ChatFormat
 from loadtest.chats import ALL_FORMATS, ChatGenerator
 from loadtest.checks import PNG_MAGIC, ChatImageTimer, ResponseCheckError
 from loadtest.grpc_client import LocustInterceptor, RpcStatusError, chat_to_image_request

@@ -17,7 +17,7 @@ from gateway.ingest import (
     ParsedChat,
     select_dialogue,
 )
-from gateway.ingest.models import SelectionReport
+from gateway.ingest.chat import SelectionReport
 from gateway.ingest.selection import COUNT_CHUNK
 
 

@@ -1,4 +1,4 @@
-"""Data handed from the parsers to dialogue selection and from selection to the summarizer."""
+"""A chat as ingestion sees it: its format, messages, the parsed chat, the dialogue handed on."""
 
 from __future__ import annotations
 
