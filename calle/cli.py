@@ -6,6 +6,7 @@ Flags override ``CALLE_*`` environment variables, which override defaults.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -17,6 +18,10 @@ import export.command
 import loadtest.command
 from calle.settings import triton_settings
 from gateway.logs import configure_logging
+
+# Libraries whose INFO lines drown a command's own: httpx logs every request, and `calle demo`,
+# `calle soak` and `calle eval` are httpx clients.
+QUIET_LOGGERS = ("httpx",)
 
 FEATURES = (
     calle.serving,
@@ -42,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``calle`` command."""
     args = build_parser().parse_args(argv)
     configure_logging("DEBUG" if args.verbose else "INFO")
+    if not args.verbose:
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
     return args.run(args)
 
 

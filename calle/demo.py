@@ -90,8 +90,6 @@ async def run(
         once: Stop after the sample request instead of serving until interrupted.
         show: Writes a line for the person running the demo.
     """
-    # httpx logs every request at INFO: the demo's own lines are what its user reads.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     gateway = asyncio.ensure_future(serve_gateway(settings))
     host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "") else settings.http_host
     base_url = f"http://{host}:{settings.http_port}"
