@@ -1,7 +1,7 @@
 """Domain errors, defined once: a stable code and a message in Korean and in English.
 
-The HTTP layer maps each class to a status code in one table (:mod:`gateway.http.errors`), the
-gRPC layer to a status code in another (:mod:`gateway.grpc.errors`); nothing here knows either.
+Each family carries its HTTP status and its gRPC code (a ``grpc.StatusCode`` name, so this module
+imports no grpc); :mod:`gateway.http.errors` and :mod:`gateway.grpc.errors` only render them.
 Messages say what to do next and never quote chat text: they are returned to clients and
 logged.
 
