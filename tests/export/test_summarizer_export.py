@@ -12,7 +12,7 @@ from transformers import BartForConditionalGeneration, GenerationConfig
 from export.options import GenerationSettings
 from export.parity import ParityError, require_parity
 from export.summarizer import export_summarizer, generation_config
-from export.summarizer_fidelity import VARIANTS
+from export.summarizer_fidelity import TIE_TOLERANCE, VARIANTS
 from model_repository import summarization
 
 
@@ -52,6 +52,10 @@ def test_float32_equals_generate_greedy_beam_and_overrides(exported) -> None:
     assert float32.figures["greedy"]["reference"] == "generate"
     # Both hypotheses of the no-repeat case were scored under PyTorch.
     assert float32.figures["exported"]["plain_generate_logprob_per_token"] < 0
+    # The score float ties are judged by is what generate ranks its beams by.
+    for name in ("exported", "overrides"):
+        assert 0 <= float32.figures[name]["beam_score_max_error"] <= TIE_TOLERANCE, name
+        assert float32.figures[name]["float_ties"] == 0, name  # none on the tiny preset
     assert float32.figures["generate_decoder_calls"] > 3  # a real decode, not an immediate EOS
 
 
@@ -93,7 +97,22 @@ def test_a_wrong_forced_eos_handling_fails_export(
 
     monkeypatch.setattr(summarization, "search_options", ignoring_forced_eos)
     result = export_summarizer(summarizer_checkpoint, tmp_path, quantization="float32")
-    with pytest.raises(ParityError, match="differ from generate"):
+    with pytest.raises(ParityError, match="differs from generate"):
+        require_parity(result.checks)
+
+
+def test_a_missing_no_repeat_rule_is_not_taken_for_a_float_tie(
+    summarizer_checkpoint: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """Beam search without the no-repeat rule ranks other hypotheses: far from a tie."""
+    original = summarization.search_options
+
+    def without_the_rule(decoding):
+        return {**original(decoding), "no_repeat_ngram_size": 0}
+
+    monkeypatch.setattr(summarization, "search_options", without_the_rule)
+    result = export_summarizer(summarizer_checkpoint, tmp_path, quantization="float32")
+    with pytest.raises(ParityError, match="differs from generate with CTranslate2's no-repeat"):
         require_parity(result.checks)
 
 
