@@ -19,7 +19,7 @@ from typing import Any
 from calle.settings import TritonSettings, triton_settings
 from calle.supervisor import TritonSupervisor
 from calle.triton import TritonServer, usable_cores
-from contract.repository import summarizer_tokenizer
+from contract.repository import diffusion_pipeline, summarizer_tokenizer
 from gateway.logs import configure_logging
 from gateway.settings import GatewaySettings, gateway_settings
 
@@ -54,11 +54,18 @@ def _gateway_settings(args: argparse.Namespace, **overrides: object) -> GatewayS
 
 
 def _local_gateway_settings(args: argparse.Namespace, triton: TritonServer) -> GatewaySettings:
-    """Gateway settings pointing at the Triton this command started."""
-    return _gateway_settings(
-        args,
-        triton=triton.local,
-        summarizer_tokenizer=summarizer_tokenizer(triton.served),
+    """Gateway settings pointing at the Triton this command started.
+
+    The tokenizer and the image sizes are the served export's, unless
+    ``CALLE_SUMMARIZER_TOKENIZER`` or ``CALLE_DIFFUSION_PIPELINE`` name other files.
+    """
+    settings = _gateway_settings(args, triton=triton.local)
+    served = {
+        "summarizer_tokenizer": summarizer_tokenizer(triton.served),
+        "diffusion_pipeline": diffusion_pipeline(triton.served),
+    }
+    return settings.model_copy(
+        update={key: path for key, path in served.items() if key not in settings.model_fields_set}
     )
 
 

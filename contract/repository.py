@@ -63,6 +63,11 @@ def summarizer_tokenizer(repository: Path) -> Path:
     return version_dir(repository, SUMMARIZER) / TOKENIZER_FILE
 
 
+def diffusion_pipeline(repository: Path) -> Path:
+    """The exported diffusion pipeline's ``pipeline.json`` (defaults and image sizes)."""
+    return version_dir(repository, DIFFUSION) / PIPELINE_FILE
+
+
 def graph_file(repository: Path, model: str) -> Path:
     """A tensor model's ONNX graph in ``repository``."""
     return version_dir(repository, model) / GRAPH_FILE

@@ -18,13 +18,11 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from contract import tensors
 from contract.repository import (
-    DIFFUSION,
-    PIPELINE_FILE,
     TEXT_ENCODER,
     UNET,
     VAE_DECODER,
+    diffusion_pipeline,
     graph_file,
-    version_dir,
 )
 from export.benchmarking import Column, median_seconds, render_table
 from export.diffusion import (
@@ -86,7 +84,7 @@ def _cases(repository: Path, checkpoints: Path) -> Iterator[_Case]:
     """The diffusion graphs (the summarizer is timed whole: :mod:`export.summarizer_benchmark`)."""
     generator = torch.Generator().manual_seed(0)
     pipeline = load_pipeline(checkpoints / "diffusion")
-    spec = PipelineSpec.load(version_dir(repository, DIFFUSION) / PIPELINE_FILE)
+    spec = PipelineSpec.load(diffusion_pipeline(repository))
     side = spec.default_height // spec.vae_scale_factor
 
     def latents(batch: int) -> torch.Tensor:
@@ -213,7 +211,7 @@ def run_unet_engines(
         if not graph_file(repository, UNET).exists():
             export_diffusion(checkpoints, repository, engines={UNET: choice}, fuse_attention=True)
     pipeline = load_pipeline(checkpoints)
-    spec = PipelineSpec.load(version_dir(exports[EngineChoice()], DIFFUSION) / PIPELINE_FILE)
+    spec = PipelineSpec.load(diffusion_pipeline(exports[EngineChoice()]))
     generator = torch.Generator().manual_seed(0)
     side = spec.default_height // spec.vae_scale_factor
     inputs = (

@@ -40,6 +40,7 @@ from contract.repository import (
     TEXT_ENCODER,
     UNET,
     VAE_DECODER,
+    diffusion_pipeline,
     graph_file,
     version_dir,
 )
@@ -285,7 +286,7 @@ def check_diffusion_parity(
     ``pipeline.json`` and the engine's compute precision.
     """
     engines = _engines(engines)
-    spec = PipelineSpec.load(version_dir(repository, DIFFUSION) / PIPELINE_FILE)
+    spec = PipelineSpec.load(diffusion_pipeline(repository))
     results = []
     for graph in _graphs(pipeline, spec):
         choice = engines[graph.name]

@@ -25,6 +25,7 @@ from gateway.backend import Backend
 from gateway.cpu_pool import CpuPool
 from gateway.dialogue import SourceTokenizer, latest_dialogue
 from gateway.errors import StageTimeoutError, from_ingest_error
+from gateway.image_sizes import ImageSizes
 from gateway.ingest import Dialogue, IngestError, ParsedChat
 from gateway.ingest.selection import DEFAULT_MIN_MESSAGES, DEFAULT_MIN_SPEAKERS
 from gateway.metrics import GatewayMetrics
@@ -45,6 +46,8 @@ class CalleService:
     Args:
         backend: What runs the models (Triton when served).
         tokenizer: The summarizer's tokenizer (chats are trimmed with it here).
+        image_sizes: The picture sizes the served diffusion model takes (the front ends
+            validate requests with them).
         limit: The gateway's concurrency limit.
         metrics: Stage and latency metrics.
         summary_timeout_s: Deadline of the summary stage (reading, trimming, summarizing).
@@ -60,6 +63,7 @@ class CalleService:
         backend: Backend,
         *,
         tokenizer: SourceTokenizer,
+        image_sizes: ImageSizes,
         limit: ConcurrencyLimit,
         metrics: GatewayMetrics,
         summary_timeout_s: float,
@@ -71,6 +75,7 @@ class CalleService:
     ) -> None:
         self._backend = backend
         self._tokenizer = tokenizer
+        self._image_sizes = image_sizes
         self._limit = limit
         self._metrics = metrics
         self._summary_timeout_s = summary_timeout_s
@@ -84,10 +89,11 @@ class CalleService:
     def from_settings(
         cls, backend: Backend, settings: GatewaySettings, *, metrics: GatewayMetrics
     ) -> CalleService:
-        """The service ``settings`` describe, loading the tokenizer they name."""
+        """The service ``settings`` describe, loading the tokenizer and image sizes they name."""
         return cls(
             backend,
             tokenizer=SourceTokenizer(settings.summarizer_tokenizer),
+            image_sizes=ImageSizes.load(settings.diffusion_pipeline),
             limit=ConcurrencyLimit(settings.max_concurrency, in_flight=metrics.in_flight),
             metrics=metrics,
             summary_timeout_s=settings.summary_timeout_s,
@@ -109,6 +115,11 @@ class CalleService:
     def tokenizer(self) -> SourceTokenizer:
         """The tokenizer chats are trimmed with (its digest must match the summarizer's)."""
         return self._tokenizer
+
+    @property
+    def image_sizes(self) -> ImageSizes:
+        """The picture sizes the served diffusion model takes."""
+        return self._image_sizes
 
     async def start(self) -> None:
         """Start the backend (before the first request)."""

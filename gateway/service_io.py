@@ -83,8 +83,9 @@ def chat_of_messages(messages: Sequence[ChatMessage]) -> ChatInput:
 class ImageOptions(BaseModel):
     """How to draw a picture; every field is optional and Triton's defaults apply when unset.
 
-    Size limits that depend on the exported model (multiples, maximum) are checked by Triton's
-    ``diffusion`` model, which answers with a message the gateway passes on.
+    The sizes here are only plausible ones: the front ends validate with
+    :meth:`gateway.image_sizes.ImageSizes.bounded` models, which take exactly the multiples and
+    maximum of the served export.
     """
 
     model_config = ConfigDict(extra="forbid")

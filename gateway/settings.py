@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from contract.repository import CURRENT, DEFAULT_ROOT, summarizer_tokenizer
+from contract.repository import CURRENT, DEFAULT_ROOT, diffusion_pipeline, summarizer_tokenizer
 from gateway.ingest.selection import DEFAULT_MIN_MESSAGES, DEFAULT_MIN_SPEAKERS
 
 
@@ -72,6 +72,10 @@ class GatewaySettings(BaseSettings):
     summarizer_tokenizer: Path = Field(
         summarizer_tokenizer(DEFAULT_ROOT / CURRENT),
         description="The exported summarizer's tokenizer.json (chats are trimmed with it).",
+    )
+    diffusion_pipeline: Path = Field(
+        diffusion_pipeline(DEFAULT_ROOT / CURRENT),
+        description="The exported diffusion model's pipeline.json (the image sizes it takes).",
     )
     ingest_workers: int = Field(
         1, ge=1, description="Processes parsing big chats at once; more big chats get 429."

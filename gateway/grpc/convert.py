@@ -1,7 +1,8 @@
 """Protobuf messages to the service layer's types and back.
 
-Picture settings are validated through :class:`gateway.service_io.ImageOptions`, the same model the
-HTTP API uses, so both front ends accept exactly the same ranges.
+Picture settings are validated through the same models as the HTTP API's bodies
+(:meth:`gateway.image_sizes.ImageSizes.bounded` of :class:`gateway.service_io.ImageOptions`), so
+both front ends accept exactly the same ranges and sizes.
 """
 
 from __future__ import annotations
@@ -47,14 +48,16 @@ def chat_input(chat: calle_pb2.Chat) -> ChatInput:
     )
 
 
-def image_options(options: calle_pb2.ImageOptions) -> ImageOptions:
-    """Validated picture settings (unset fields stay unset)."""
-    return validated(ImageOptions, _set_fields(options))
+def image_options(options: calle_pb2.ImageOptions, model: type[ImageOptions]) -> ImageOptions:
+    """Picture settings validated as ``model`` (unset fields stay unset)."""
+    return validated(model, _set_fields(options))
 
 
-def image_request(request: calle_pb2.GenerateImageRequest) -> ImageRequest:
-    """A validated prompt with its picture settings."""
-    return validated(ImageRequest, {"prompt": request.prompt, **_set_fields(request.options)})
+def image_request(
+    request: calle_pb2.GenerateImageRequest, model: type[ImageRequest]
+) -> ImageRequest:
+    """A prompt with its picture settings, validated as ``model``."""
+    return validated(model, {"prompt": request.prompt, **_set_fields(request.options)})
 
 
 def summary_message(result: SummaryResult) -> calle_pb2.Summary:

@@ -39,6 +39,7 @@ from gateway.grpc.generated import calle_pb2, calle_pb2_grpc
 from gateway.metrics import GatewayMetrics
 from gateway.request_id import current_request_id, request_id_from
 from gateway.service import CalleService
+from gateway.service_io import ImageOptions, ImageRequest
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,9 @@ class CalleServicer(calle_pb2_grpc.CalleServicer):
         self._api_keys = api_keys
         self._metrics = metrics
         self._max_request_bytes = max_request_bytes
+        # The HTTP bodies' models: the sizes the served export takes.
+        self._options_model = service.image_sizes.bounded(ImageOptions)
+        self._request_model = service.image_sizes.bounded(ImageRequest)
 
     async def Summarize(  # noqa: N802 (the proto's method name)
         self, raw: bytes, context: grpc.aio.ServicerContext
@@ -85,7 +89,8 @@ class CalleServicer(calle_pb2_grpc.CalleServicer):
         """Draw a picture from a prompt."""
         async with self._call(context, "GenerateImage"):
             request = self._decode(calle_pb2.GenerateImageRequest, raw)
-            return image_message(await self._service.generate_image(image_request(request)))
+            image = image_request(request, self._request_model)
+            return image_message(await self._service.generate_image(image))
 
     async def ChatToImage(  # noqa: N802 (the proto's method name)
         self, raw: bytes, context: grpc.aio.ServicerContext
@@ -93,7 +98,8 @@ class CalleServicer(calle_pb2_grpc.CalleServicer):
         """Summarize a chat and stream the summary, then draw it and stream the image."""
         async with self._call(context, "ChatToImage"):
             request = self._decode(calle_pb2.ChatToImageRequest, raw)
-            chat, options = chat_input(request.chat), image_options(request.options)
+            chat = chat_input(request.chat)
+            options = image_options(request.options, self._options_model)
             async with aclosing(self._service.chat_to_image(chat, options)) as events:
                 async for item in events:
                     yield event_message(item)

@@ -77,13 +77,12 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics = metrics if metrics is not None else GatewayMetrics()
     app.state.api_keys = ApiKeys(settings.api_key_set)
-    app.state.service = CalleService.from_settings(backend, settings, metrics=metrics)
+    app.state.service = service = CalleService.from_settings(backend, settings, metrics=metrics)
     for router in (
         summaries.router,
         summaries.upload_router,
-        images.router,
-        chat_images.router,
-        chat_images.upload_router,
+        images.router(service.image_sizes),
+        *chat_images.routers(service.image_sizes),
         health.router,
     ):
         app.include_router(router)

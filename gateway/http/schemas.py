@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import UploadFile
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
+from gateway.image_sizes import ImageSizes
 from gateway.service_io import (
     ChatInput,
     ChatMessage,
@@ -81,6 +82,19 @@ class ChatImageUpload(ChatUpload, ImageOptions):
     def image_options(self) -> ImageOptions:
         """The picture settings sent (already validated)."""
         return ImageOptions.model_construct(**self.model_dump(exclude={"file"}))
+
+
+def chat_image_bodies(sizes: ImageSizes) -> tuple[type[ChatImageRequest], type[ChatImageUpload]]:
+    """The chat-image JSON and upload bodies, taking the picture sizes in ``sizes``."""
+    options = sizes.bounded(ImageOptions)
+    request: type[ChatImageRequest] = create_model(  # type: ignore[call-overload]
+        ChatImageRequest.__name__,
+        __base__=ChatImageRequest,
+        __module__=__name__,
+        __doc__=ChatImageRequest.__doc__,
+        image=(options, Field(default_factory=options, description="Picture settings.")),
+    )
+    return request, sizes.bounded(ChatImageUpload)
 
 
 class SummaryResponse(BaseModel):

@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import torch
     import uvicorn
 
-    from contract.repository import summarizer_tokenizer
+    from contract.repository import diffusion_pipeline, summarizer_tokenizer
     from export.versions import served_repository
     from gateway.http.app import create_app
     from gateway.settings import gateway_settings
@@ -53,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         http_host=args.host,
         http_port=args.port,
         summarizer_tokenizer=summarizer_tokenizer(repository),
+        diffusion_pipeline=diffusion_pipeline(repository),
         max_concurrency=UNLIMITED_CONCURRENCY,
         summary_timeout_s=NO_DEADLINE_S,
         image_timeout_s=NO_DEADLINE_S,

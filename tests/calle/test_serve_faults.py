@@ -16,6 +16,7 @@ import pytest
 from portpicker import pick_unused_port
 
 from calle.triton import process_group, tritonserver_child
+from contract.repository import diffusion_pipeline
 from tests.calle.conftest import calle_command
 from tests.gateway.helpers import SAMPLE_CHAT
 
@@ -71,6 +72,8 @@ def test_kill_9_under_load_fails_fast_restarts_and_orphans_nothing(
         **os.environ,
         "CALLE_TRITON_RESTART_BACKOFF_S": "0.2",
         "CALLE_TRITON_EXIT_TIMEOUT_S": "5",
+        # The image sizes of the whole export: the diffusion model is not served here.
+        "CALLE_DIFFUSION_PIPELINE": str(diffusion_pipeline(tiny_repository)),
     }
     log_path = tmp_path / "serve.log"
     log = log_path.open("wb")

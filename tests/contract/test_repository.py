@@ -16,6 +16,7 @@ def test_layout_helpers_spell_triton_s_layout() -> None:
     assert repository.summarizer_tokenizer(root) == Path(
         "/models/current/summarizer/1/tokenizer.json"
     )
+    assert repository.diffusion_pipeline(root) == Path("/models/current/diffusion/1/pipeline.json")
 
 
 def test_model_groups() -> None:

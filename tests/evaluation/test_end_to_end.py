@@ -119,7 +119,7 @@ def test_gateway_and_triton_summarize_the_same_text(
         "eval",
         tmp_path,
         triton_grpc_port=triton_server.grpc_port,
-        summarizer_tokenizer=tiny_repository / "summarizer" / "1" / "tokenizer.json",
+        repository=tiny_repository,
     )
     try:
         output = tmp_path / "gateway"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from calle.triton import TritonServer
+from tests.gateway.fakes import write_pipeline_sizes
 from tests.gateway.helpers import GatewayProcess, running, start_gateway
 
 
@@ -31,20 +32,31 @@ GatewayFactory = Callable[..., GatewayProcess]
 
 
 @pytest.fixture(scope="session")
+def fake_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ``pipeline.json`` with the tiny preset's sizes, for gateways on fake backends."""
+    return write_pipeline_sizes(tmp_path_factory.mktemp("diffusion") / "pipeline.json")
+
+
+@pytest.fixture(scope="session")
 def gateway_factory(
     tmp_path_factory: pytest.TempPathFactory, tiny_repository: Path
 ) -> Iterator[GatewayFactory]:
     """Start gateways that are stopped at the end of the session.
 
-    They trim chats with the tiny export's tokenizer unless told otherwise.
+    They trim chats with the tiny export's tokenizer and take its image sizes unless told
+    otherwise.
     """
     log_dir = tmp_path_factory.mktemp("gateway-logs")
     started: list[GatewayProcess] = []
-    tokenizer = tiny_repository / "summarizer" / "1" / "tokenizer.json"
 
     def start(name: str, triton_grpc_port: int, **settings: object) -> GatewayProcess:
-        settings.setdefault("summarizer_tokenizer", tokenizer)
-        gateway = start_gateway(name, log_dir, triton_grpc_port=triton_grpc_port, **settings)
+        gateway = start_gateway(
+            name,
+            log_dir,
+            triton_grpc_port=triton_grpc_port,
+            repository=tiny_repository,
+            **settings,
+        )
         started.append(gateway)
         return gateway
 

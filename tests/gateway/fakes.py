@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,9 +21,12 @@ from tokenizers.pre_tokenizers import Whitespace
 
 from contract.repository import GATEWAY_MODELS
 from gateway.errors import GatewayError, TritonUnavailableError
+from gateway.image_sizes import ImageSizes
 from gateway.service_io import ImageRequest, ImageResult
 
 DEFAULT_SEED = 7
+# The tiny preset's sizes: multiples of 16 up to 128, 64x64 unless asked.
+FAKE_SIZES = ImageSizes(multiple=16, maximum=128, default_height=64, default_width=64)
 
 
 def write_word_tokenizer(path: Path, *, budget: int = 10_000) -> Path:
@@ -35,6 +39,18 @@ def write_word_tokenizer(path: Path, *, budget: int = 10_000) -> Path:
     tokenizer.pre_tokenizer = Whitespace()
     tokenizer.enable_truncation(max_length=budget, direction="left")
     tokenizer.save(str(path))
+    return path
+
+
+def write_pipeline_sizes(path: Path, sizes: ImageSizes = FAKE_SIZES) -> Path:
+    """Save the size fields of an exported ``pipeline.json`` (all the gateway reads of it)."""
+    fields = {
+        "size_multiple": sizes.multiple,
+        "max_size": sizes.maximum,
+        "default_height": sizes.default_height,
+        "default_width": sizes.default_width,
+    }
+    path.write_text(json.dumps(fields), encoding="utf-8")
     return path
 
 

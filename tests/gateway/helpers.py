@@ -16,6 +16,8 @@ import httpx
 import pytest
 from portpicker import pick_unused_port
 
+from contract.repository import diffusion_pipeline, summarizer_tokenizer
+
 SAMPLE_CHAT = Path(__file__).resolve().parents[2] / "gateway" / "ingest" / "sample_chat.txt"
 CALLE = Path(sys.executable).with_name("calle")
 # Gateways alive right now, whose logs a failing test's report gets.
@@ -74,10 +76,20 @@ def start_gateway(
     log_dir: Path,
     *,
     triton_grpc_port: int,
+    repository: Path,
     ready_path: str = "/readyz",
     **settings: object,
 ) -> GatewayProcess:
-    """Start ``calle gateway`` with ``CALLE_<SETTING>`` variables and wait until it answers."""
+    """Start ``calle gateway`` with ``CALLE_<SETTING>`` variables and wait until it answers.
+
+    It reads the tokenizer and the image sizes of ``repository`` (the export Triton serves)
+    unless ``settings`` name others.
+    """
+    settings = {
+        "summarizer_tokenizer": summarizer_tokenizer(repository),
+        "diffusion_pipeline": diffusion_pipeline(repository),
+        **settings,
+    }
     env = {key: value for key, value in os.environ.items() if not key.startswith("CALLE_")}
     http_port, grpc_port = pick_unused_port(), pick_unused_port()
     env |= {

@@ -22,7 +22,7 @@ from gateway.errors import (
 from gateway.metrics import GatewayMetrics
 from gateway.service import CalleService
 from gateway.service_io import ChatInput, ImageOptions, ImageResult, SummaryResult
-from tests.gateway.fakes import FakeBackend
+from tests.gateway.fakes import FAKE_SIZES, FakeBackend
 from tests.gateway.helpers import SAMPLE_CHAT
 
 # Every chat here is small: parsed in a thread, the pool never starts a worker.
@@ -48,6 +48,7 @@ def service(tokenizer: SourceTokenizer):
         return CalleService(
             backend,
             tokenizer=tokenizer,
+            image_sizes=FAKE_SIZES,
             limit=ConcurrencyLimit(limit, in_flight=metrics.in_flight),
             metrics=metrics,
             summary_timeout_s=timeout_s,

@@ -12,7 +12,7 @@ from gateway.dialogue import SourceTokenizer
 from gateway.metrics import GatewayMetrics
 from gateway.service import CalleService
 from gateway.service_io import ChatInput
-from tests.gateway.fakes import FakeBackend, write_word_tokenizer
+from tests.gateway.fakes import FAKE_SIZES, FakeBackend, write_word_tokenizer
 from tests.gateway.test_service import INLINE_ONLY
 
 EVENING_THEN_MORNING = ChatInput(
@@ -44,6 +44,7 @@ def test_the_configured_minimum_decides_how_far_selection_goes(
     service = CalleService(
         FakeBackend(),
         tokenizer=tokenizer,
+        image_sizes=FAKE_SIZES,
         limit=ConcurrencyLimit(4, in_flight=metrics.in_flight),
         metrics=metrics,
         summary_timeout_s=5.0,

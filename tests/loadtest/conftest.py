@@ -25,7 +25,7 @@ def gateway(
         "loadtest",
         tmp_path_factory.mktemp("gateway-logs"),
         triton_grpc_port=triton_server.grpc_port,
-        summarizer_tokenizer=tiny_repository / "summarizer" / "1" / "tokenizer.json",
+        repository=tiny_repository,
     )
     yield process
     process.stop()

@@ -6,9 +6,11 @@ With ``Accept: text/event-stream`` the answer is Server-Sent Events: ``summary``
 summary exists, then ``image``, then ``done``; a failure after the summary is an ``error`` event
 carrying the error schema. Failures before the summary (bad input, 429, 503...) keep their HTTP
 status: the stream opens with the summary, which is when the first event could be sent anyway.
-"""
 
-from __future__ import annotations
+The bodies' sizes are those the served export takes, so the routers are built per app
+(:func:`routers`); the endpoints' annotations name classes made at run time, so this module does
+not postpone annotations.
+"""
 
 import json
 import logging
@@ -25,12 +27,12 @@ from gateway.http.errors import error_body
 from gateway.http.openapi import ERROR_RESPONSES
 from gateway.http.routing import MULTIPART, UPLOAD_SUFFIX, ChatJsonRoute, UploadRoute
 from gateway.http.schemas import (
-    ChatImageRequest,
     ChatImageResponse,
-    ChatImageUpload,
     ImageResponse,
     SummaryResponse,
+    chat_image_bodies,
 )
+from gateway.image_sizes import ImageSizes
 from gateway.request_id import current_request_id
 from gateway.service import CalleService
 from gateway.service_io import ChatInput, ImageOptions, ImageResult, SummaryResult
@@ -48,43 +50,49 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
 }
 
-router = APIRouter(
-    tags=["chat-images"], dependencies=[Depends(require_api_key)], route_class=ChatJsonRoute
-)
-upload_router = APIRouter(
-    tags=["chat-images"], dependencies=[Depends(require_api_key)], route_class=UploadRoute
-)
 
+def routers(sizes: ImageSizes) -> tuple[APIRouter, APIRouter]:
+    """The JSON route and the upload route, taking the picture sizes in ``sizes``."""
+    json_body, upload_body = chat_image_bodies(sizes)
+    router = APIRouter(
+        tags=["chat-images"], dependencies=[Depends(require_api_key)], route_class=ChatJsonRoute
+    )
+    upload_router = APIRouter(
+        tags=["chat-images"], dependencies=[Depends(require_api_key)], route_class=UploadRoute
+    )
 
-@router.post(
-    PATH,
-    response_model=ChatImageResponse,
-    responses=RESPONSES,
-    summary="Summarize a chat and draw the summary",
-)
-async def create_chat_image(
-    body: ChatImageRequest, request: Request, service: Service
-) -> ChatImageResponse | EventSourceResponse:
-    """Summarize a chat (same inputs as ``/v1/summaries``) and draw a picture of the summary."""
-    return await _answer(request, service, body.chat_input(), body.image)
+    @router.post(
+        PATH,
+        response_model=ChatImageResponse,
+        responses=RESPONSES,
+        summary="Summarize a chat and draw the summary",
+    )
+    async def create_chat_image(
+        body: json_body,  # type: ignore[valid-type]
+        request: Request,
+        service: Service,
+    ) -> ChatImageResponse | EventSourceResponse:
+        """Summarize a chat (same inputs as ``/v1/summaries``) and draw a picture of the summary."""
+        return await _answer(request, service, body.chat_input(), body.image)
 
+    @upload_router.post(
+        PATH + UPLOAD_SUFFIX,
+        response_model=ChatImageResponse,
+        responses=RESPONSES,
+        summary="Summarize an uploaded export and draw the summary",
+    )
+    async def upload_chat_image(
+        upload: Annotated[upload_body, Form(media_type=MULTIPART)],  # type: ignore[valid-type]
+        request: Request,
+        service: Service,
+    ) -> ChatImageResponse | EventSourceResponse:
+        """Like ``/v1/chat-images``, for an export sent as multipart ``file``.
 
-@upload_router.post(
-    PATH + UPLOAD_SUFFIX,
-    response_model=ChatImageResponse,
-    responses=RESPONSES,
-    summary="Summarize an uploaded export and draw the summary",
-)
-async def upload_chat_image(
-    upload: Annotated[ChatImageUpload, Form(media_type=MULTIPART)],
-    request: Request,
-    service: Service,
-) -> ChatImageResponse | EventSourceResponse:
-    """Like ``/v1/chat-images``, for an export sent as multipart ``file``.
+        Picture settings (the ``image`` fields of the JSON route) go in further form fields.
+        """
+        return await _answer(request, service, await upload.chat_input(), upload.image_options())
 
-    Picture settings (the ``image`` fields of the JSON route) go in further form fields.
-    """
-    return await _answer(request, service, await upload.chat_input(), upload.image_options())
+    return router, upload_router
 
 
 async def _answer(

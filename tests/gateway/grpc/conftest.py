@@ -66,13 +66,14 @@ def grpc_word_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def fake_grpc_gateway(grpc_word_tokenizer: Path) -> Iterator[FakeGrpcGateway]:
+def fake_grpc_gateway(grpc_word_tokenizer: Path, fake_pipeline: Path) -> Iterator[FakeGrpcGateway]:
     """Start gRPC servers on a backend (a fresh :class:`FakeBackend` by default) and
     :class:`GatewaySettings` fields; each call returns a ready channel, closed after the test."""
     with ExitStack() as stack:
 
         def start(backend: FakeBackend | None = None, **settings: object) -> grpc.Channel:
             settings.setdefault("summarizer_tokenizer", grpc_word_tokenizer)
+            settings.setdefault("diffusion_pipeline", fake_pipeline)
             target = stack.enter_context(
                 serving(backend or FakeBackend(), GatewaySettings(**settings))
             )

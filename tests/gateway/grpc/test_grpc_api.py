@@ -117,6 +117,9 @@ def test_bad_input_is_invalid_argument_with_code_and_korean_message(stub):
         calle_pb2.SummarizeRequest(),  # no chat
         calle_pb2.GenerateImageRequest(prompt=""),
         calle_pb2.GenerateImageRequest(prompt="x", options=calle_pb2.ImageOptions(steps=0)),
+        # The tiny export takes multiples of 16 up to 128, as over HTTP.
+        calle_pb2.GenerateImageRequest(prompt="x", options=calle_pb2.ImageOptions(width=40)),
+        calle_pb2.GenerateImageRequest(prompt="x", options=calle_pb2.ImageOptions(height=256)),
     ],
 )
 def test_invalid_fields_are_invalid_argument(stub, request_):
@@ -137,6 +140,16 @@ def test_a_bad_stream_request_fails_the_stream(stub):
 
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "guidance_scale" in error.details()
+
+
+def test_a_stream_size_the_export_does_not_take_fails_before_the_summary(stub):
+    request = calle_pb2.ChatToImageRequest(chat=EXPORT, options=calle_pb2.ImageOptions(width=40))
+
+    error = rpc_error(lambda: list(stub.ChatToImage(request)))
+
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert trailers(error)["calle-error-code"] == "validation_failed"
+    assert "width" in error.details()
 
 
 def test_health_check_serves_the_server_and_the_service(gateway):

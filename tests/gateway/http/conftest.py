@@ -24,7 +24,7 @@ def word_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def fake_gateway(word_tokenizer: Path) -> Iterator[FakeGateway]:
+def fake_gateway(word_tokenizer: Path, fake_pipeline: Path) -> Iterator[FakeGateway]:
     """Start ``create_app(backend, settings)`` apps (lifespan run) closed after the test.
 
     Call it with an optional ``backend`` (otherwise a fresh :class:`FakeBackend` whose
@@ -36,6 +36,7 @@ def fake_gateway(word_tokenizer: Path) -> Iterator[FakeGateway]:
 
         def start(backend: FakeBackend | None = None, **settings: object) -> TestClient:
             settings.setdefault("summarizer_tokenizer", word_tokenizer)
+            settings.setdefault("diffusion_pipeline", fake_pipeline)
             backend = backend or FakeBackend(tokenizer_digest=digest)
             app = create_app(backend, GatewaySettings(**settings))
             return stack.enter_context(TestClient(app, raise_server_exceptions=False))

@@ -7,6 +7,8 @@ import base64
 import httpx
 import pytest
 
+from gateway.image_sizes import ImageSizes
+from tests.gateway.fakes import write_pipeline_sizes
 from tests.gateway.helpers import SAMPLE_CHAT, GatewayProcess, error_of, sse_events, upload
 
 pytestmark = pytest.mark.triton
@@ -139,9 +141,26 @@ def test_chat_image_stream_sends_the_summary_first_and_earlier(gateway):
 # --- errors ------------------------------------------------------------------------------------
 
 
-def test_a_size_the_model_rejects_is_400_with_its_reason(client):
-    error = error_of(client.post("/v1/images", json={"prompt": "x", "height": 17}), 400)
+def test_a_size_the_export_does_not_take_is_422_before_any_work(client):
+    error = error_of(client.post("/v1/images", json={"prompt": "x", "height": 17}), 422)
 
+    assert error["code"] == "validation_failed"
+    (detail,) = error["details"]
+    assert detail["loc"] == ["body", "height"]
+    assert "multiple of 16" in detail["msg"]
+
+
+def test_a_gateway_on_another_export_s_sizes_gets_triton_s_reason(
+    gateway_factory, triton_server, tmp_path
+):
+    # A gateway told of looser sizes than the export Triton serves: Triton's diffusion model
+    # still refuses, and the gateway passes its reason on.
+    loose = write_pipeline_sizes(tmp_path / "pipeline.json", ImageSizes(1, 2048, 64, 64))
+    gateway = gateway_factory("loose-sizes", triton_server.grpc_port, diffusion_pipeline=loose)
+
+    response = httpx.post(gateway.url + "/v1/images", json={"prompt": "x", "height": 17})
+
+    error = error_of(response, 400)
     assert error["code"] == "invalid_model_input"
     assert "height" in error["message_en"]
 
@@ -172,13 +191,13 @@ def test_health_and_readiness(client):
 
 def test_metrics_count_requests_stages_and_latencies(client):
     client.post("/v1/chat-images", json={"messages": MESSAGES})
-    client.post("/v1/images", json={"prompt": "x", "height": 17})
+    client.post("/v1/images", json={"prompt": "x", "height": 17})  # a size it does not take
     client.get("/healthz")
 
     text = client.get("/metrics").text
 
     assert 'calle_requests_total{route="/v1/chat-images",status="200"}' in text
-    assert 'calle_requests_total{route="/v1/images",status="400"}' in text
+    assert 'calle_requests_total{route="/v1/images",status="422"}' in text
     assert 'route="/healthz"' not in text
     assert 'route="/metrics"' not in text
     for stage, model in [

@@ -16,9 +16,14 @@ MESSAGES = [
 ]
 
 
-def test_the_lifespan_starts_the_backend_and_closes_it_after_the_last_request(word_tokenizer):
+def test_the_lifespan_starts_the_backend_and_closes_it_after_the_last_request(
+    word_tokenizer, fake_pipeline
+):
     backend = FakeBackend()
-    app = create_app(backend, GatewaySettings(summarizer_tokenizer=word_tokenizer))
+    app = create_app(
+        backend,
+        GatewaySettings(summarizer_tokenizer=word_tokenizer, diffusion_pipeline=fake_pipeline),
+    )
 
     with TestClient(app) as client:
         assert backend.events == ["start"]

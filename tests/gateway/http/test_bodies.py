@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.gateway.fakes import FakeBackend
+from gateway.image_sizes import ImageSizes, ImageSizesError
+from tests.gateway.fakes import FakeBackend, write_pipeline_sizes
 from tests.gateway.helpers import error_of, upload
 from tests.gateway.http.conftest import FakeGateway
 
@@ -52,7 +53,11 @@ def test_an_upload_carries_the_picture_settings_as_form_fields(fake_gateway: Fak
 
 @pytest.mark.parametrize(
     ("data", "location"),
-    [({"steps": "0"}, ["body", "steps"]), ({"colour": "red"}, ["body", "colour"])],
+    [
+        ({"steps": "0"}, ["body", "steps"]),
+        ({"colour": "red"}, ["body", "colour"]),
+        ({"width": "40"}, ["body", "width"]),
+    ],
 )
 def test_upload_form_fields_out_of_range_are_422(client, data, location):
     response = client.post("/v1/chat-images/upload", files=upload(), data=data)
@@ -143,6 +148,10 @@ def test_a_surrogate_pair_is_fine(client):
         ("/v1/images", {"prompt": "  "}, ["body", "prompt"]),
         ("/v1/images", {"prompt": "x", "steps": 0}, ["body", "steps"]),
         ("/v1/images", {"prompt": "x", "colour": "red"}, ["body", "colour"]),
+        ("/v1/images", {"prompt": "x", "width": 40}, ["body", "width"]),
+        ("/v1/images", {"prompt": "x", "height": 144}, ["body", "height"]),
+        ("/v1/images", {"prompt": "x", "height": 0}, ["body", "height"]),
+        ("/v1/chat-images", {**MESSAGES, "image": {"width": 8}}, ["body", "image", "width"]),
         ("/v1/chat-images", {"chat": "x", "image": {"seed": -1}}, ["body", "image", "seed"]),
         ("/v1/chat-images", {"chat": None, "messages": None}, ["body"]),
         ("/v1/chat-images", {**MESSAGES, "image": {"guidance_scale": False}}, ["body", "image"]),
@@ -205,3 +214,44 @@ def test_openapi_documents_the_json_and_the_upload_bodies(client):
     ]
     image_200 = paths["/v1/images"]["post"]["responses"]["200"]["content"]
     assert set(image_200) == {"image/png", "application/json"}
+
+
+SIZE_SCHEMA = {"minimum": 16, "maximum": 128, "multipleOf": 16, "type": "integer"}
+
+
+def _size_schemas(components: dict[str, dict], name: str) -> list[dict[str, object]]:
+    """The non-null variant of ``height`` and ``width`` in a component's schema."""
+    return [
+        next(v for v in components[name]["properties"][size]["anyOf"] if v["type"] != "null")
+        for size in ("height", "width")
+    ]
+
+
+def test_openapi_states_the_sizes_the_export_takes(client):
+    components = client.get("/openapi.json").json()["components"]["schemas"]
+
+    for name in ("ImageRequest", "ImageOptions", "ChatImageUpload"):
+        assert _size_schemas(components, name) == [SIZE_SCHEMA, SIZE_SCHEMA], name
+    image = components["ChatImageRequest"]["properties"]["image"]
+    assert image["$ref"] == "#/components/schemas/ImageOptions"
+    description = components["ImageRequest"]["properties"]["height"]["description"]
+    assert "multiple of 16 up to 128; default 64" in description
+
+
+def test_the_sizes_follow_the_export_the_gateway_is_given(fake_gateway: FakeGateway, tmp_path):
+    sizes = ImageSizes(multiple=8, maximum=1024, default_height=512, default_width=512)
+    pipeline = write_pipeline_sizes(tmp_path / "pipeline.json", sizes)
+    client = fake_gateway(diffusion_pipeline=pipeline)
+
+    wide = client.post("/v1/images", json={"prompt": "x", "width": 1024, "height": 40})
+
+    assert wide.status_code == 200, wide.text
+    components = client.get("/openapi.json").json()["components"]["schemas"]
+    expected = {"minimum": 8, "maximum": 1024, "multipleOf": 8, "type": "integer"}
+    assert _size_schemas(components, "ImageRequest") == [expected, expected]
+    assert error_of(client.post("/v1/images", json={"prompt": "x", "width": 1032}), 422)
+
+
+def test_a_gateway_without_the_export_s_sizes_does_not_start(fake_gateway, tmp_path):
+    with pytest.raises(ImageSizesError, match="CALLE_DIFFUSION_PIPELINE"):
+        fake_gateway(diffusion_pipeline=tmp_path / "missing.json")

@@ -16,10 +16,15 @@ from tests.gateway.http.conftest import FakeGateway
 MESSAGES = {"messages": [{"speaker": "민지", "text": "안녕"}]}
 
 
-def test_a_request_beyond_the_concurrency_limit_is_429_with_retry_after(word_tokenizer):
+def test_a_request_beyond_the_concurrency_limit_is_429_with_retry_after(
+    word_tokenizer, fake_pipeline
+):
     backend = FakeBackend(image_delay=0.5)  # keeps the one slot busy while the second comes
     app = create_app(
-        backend, GatewaySettings(summarizer_tokenizer=word_tokenizer, max_concurrency=1)
+        backend,
+        GatewaySettings(
+            summarizer_tokenizer=word_tokenizer, diffusion_pipeline=fake_pipeline, max_concurrency=1
+        ),
     )
 
     async def run() -> tuple[httpx.Response, httpx.Response, httpx.Response]:
