@@ -112,11 +112,22 @@ class ChatImageTimer:
             return "stream ended before the image"
         return self.problem
 
+    def finish(self, method: str, name: str) -> None:
+        """Report the whole request as entry ``method name``: its time and :meth:`outcome`.
+
+        For users whose client does not report to Locust by itself (the streaming HTTP user;
+        the entry is named as Locust's ``HttpUser`` names a request).
+        """
+        self._fire(method, name, 0, self.outcome())
+
     def _report(self, name: str, length: int, problem: str | None) -> None:
         if problem:
             self.fail(problem)
+        self._fire(self._request_type, name, length, problem)
+
+    def _fire(self, request_type: str, name: str, length: int, problem: str | None) -> None:
         self._hook.fire(
-            request_type=self._request_type,
+            request_type=request_type,
             name=name,
             response_time=self.elapsed_ms(),
             response_length=length,

@@ -230,6 +230,17 @@ def _python_files(*roots: str) -> list[Path]:
     return [f for f in files if "generated" not in f.parts]
 
 
+LOCUST_MODULES = (
+    "hooks",
+    "chats",
+    "checks",
+    "grpc_client",
+    "thresholds",
+    "step_plan",
+    "locustfiles",
+)
+
+
 def test_gateway_image_carries_what_the_gateway_imports():
     needed = _third_party_imports(
         _python_files(
@@ -238,6 +249,10 @@ def test_gateway_image_carries_what_the_gateway_imports():
             # What `calle gateway` imports on its way to the gateway (calle.cli loads these).
             *(f"calle/{name}.py" for name in ("cli", "settings", "triton", "serving", "soak")),
             *(f"calle/{name}.py" for name in ("supervisor", "inspection")),
+            # What the load test's Locust processes import (they run in this image).
+            "loadtest/scenarios",
+            "loadtest/shapes",
+            *(f"loadtest/{name}.py" for name in LOCUST_MODULES),
         )
     )
     missing = needed - set(_requirements(REQUIREMENTS["calle-gateway"]))

@@ -72,3 +72,14 @@ def test_checks_and_helpers():
     assert decode_image({}) == b""
     assert http_problem(429, b'{"error": {"code": "gateway_busy"}}') == "HTTP 429 gateway_busy"
     assert http_problem(502, b"<html>") == "HTTP 502 no error body"
+
+
+def test_finish_reports_the_whole_request_under_its_method_with_the_outcome():
+    hook = FakeHook()
+    timer = ChatImageTimer(hook, "SSE")
+    timer.summary("요약.")
+    timer.finish("POST", "/v1/chat-images (stream)")
+    whole = hook.fired[-1]
+    assert (whole["request_type"], whole["name"]) == ("POST", "/v1/chat-images (stream)")
+    assert str(whole["exception"]) == "stream ended before the image"
+    assert whole["response_time"] >= hook.fired[0]["response_time"]
