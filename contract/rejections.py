@@ -2,7 +2,7 @@
 
 Triton's Python backend counts a request as failed only when ``execute`` raises, and a raised
 error reaches the client as gRPC ``INTERNAL`` whatever its cause (see
-:mod:`model_repository.failures`). A rejection (the client's fault) therefore carries
+:mod:`triton_models.failures`). A rejection (the client's fault) therefore carries
 :data:`REJECTED` before its reason, so that callers (the gateway, ``chat_to_image``) can tell
 it from a server fault.
 """

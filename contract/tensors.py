@@ -1,6 +1,6 @@
 """Tensor and config-parameter names of each model, as its ``config.pbtxt`` declares them.
 
-The templates in ``model_repository/*/config.pbtxt`` declare the same names; a test checks
+The templates in ``triton_models/*/config.pbtxt`` declare the same names; a test checks
 that the two agree, so a renamed tensor fails in one place.
 """
 

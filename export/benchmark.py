@@ -36,9 +36,9 @@ from export.options import ExportOptions, is_current
 from export.pipeline import run_export
 from export.presets import PRESETS
 from export.versions import served_repository
-from model_repository.diffusion_pipeline import PipelineSpec
-from model_repository.onnx_session import create_session
-from model_repository.tensor_engines import (
+from triton_models.diffusion_pipeline import PipelineSpec
+from triton_models.onnx_session import create_session
+from triton_models.tensor_engines import (
     BF16,
     ONNXRUNTIME,
     OPENVINO,

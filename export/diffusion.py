@@ -6,7 +6,7 @@ the ``diffusion`` model's folder gets what its scheduler loop needs (tokenizer, 
 contents other than the traced ones; the caller writes the report and enforces the tolerances.
 
 Each graph is checked on the engine and precision it will be served with
-(:mod:`model_repository.tensor_engines`, chosen by :mod:`export.engines`), with a tolerance per
+(:mod:`triton_models.tensor_engines`, chosen by :mod:`export.engines`), with a tolerance per
 precision, and the whole pipeline draws an image that must match diffusers' float32 pipeline
 (:mod:`export.diffusion_image_check`).
 
@@ -54,8 +54,8 @@ from contract.tensors import (
 )
 from export.onnx_graph import export_graph, fuse_for_onnxruntime
 from export.parity import ParityResult
-from model_repository.diffusion_pipeline import SCHEDULERS, PipelineSpec
-from model_repository.tensor_engines import BF16, ONNXRUNTIME, EngineChoice, create_engine
+from triton_models.diffusion_pipeline import SCHEDULERS, PipelineSpec
+from triton_models.tensor_engines import BF16, ONNXRUNTIME, EngineChoice, create_engine
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Per-graph parity bounds each network's output; what a user sees is the picture after a whole
 denoising loop, where lower-precision errors may grow or wash out. So export also draws a few
-pictures with :class:`~model_repository.diffusion_pipeline.DiffusionRunner` on the exported
+pictures with :class:`~triton_models.diffusion_pipeline.DiffusionRunner` on the exported
 graphs and engines and compares them with diffusers' float32 ``StableDiffusionPipeline`` (same
 scheduler, steps, prompts and seeds): every picture must reach :data:`MIN_PSNR_DB`.
 """
@@ -18,9 +18,9 @@ import torch
 from diffusers import StableDiffusionPipeline
 
 from export.parity import ImageParity, psnr
-from model_repository.diffusion_pipeline import make_scheduler
-from model_repository.local_diffusion import local_runner
-from model_repository.tensor_engines import EngineChoice
+from triton_models.diffusion_pipeline import make_scheduler
+from triton_models.local_diffusion import local_runner
+from triton_models.tensor_engines import EngineChoice
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from contract.repository import TENSOR_MODELS, UNET
 from export.repository import Flavour
-from model_repository.tensor_engines import (
+from triton_models.tensor_engines import (
     BF16,
     OPENVINO,
     EngineChoice,

@@ -118,7 +118,7 @@ def is_current(options: ExportOptions) -> bool:
 def exported_by_other_code(repository: Path) -> bool:
     """Whether ``repository`` was exported by a different version of the export/model code.
 
-    Its ``model.py`` files import the installed ``model_repository`` package, so an export from
+    Its ``model.py`` files import the installed ``triton_models`` package, so an export from
     older code may no longer load: serving warns and ``calle export`` redoes it.
     """
     repository = served_repository(repository)

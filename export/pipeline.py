@@ -36,8 +36,8 @@ from export.presets import PRESETS
 from export.repository import Flavour, assemble
 from export.summarizer import export_summarizer
 from export.versions import new_version, switch, write_verdict
-from model_repository.diffusion_pipeline import SCHEDULERS
-from model_repository.tensor_engines import EngineChoice
+from triton_models.diffusion_pipeline import SCHEDULERS
+from triton_models.tensor_engines import EngineChoice
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Assemble a servable Triton model repository from the tracked ``model_repository/`` templates.
+"""Assemble a servable Triton model repository from the tracked ``triton_models/`` templates.
 
 The templates (``config.pbtxt`` and ``1/model.py`` per model) are the portable flavour: every
 model runs in the Python backend, tensor models with ONNX Runtime inside, the summarizer on
@@ -34,7 +34,7 @@ from contract.repository import (
     version_dir,
 )
 from contract.tensors import ENGINE, PRECISION, UNET_PARALLEL_REQUESTS
-from model_repository.tensor_engines import EngineChoice
+from triton_models.tensor_engines import EngineChoice
 
 # Every model, in the order they are assembled.
 MODELS = (SUMMARIZER, *TENSOR_MODELS, DIFFUSION, CHAT_TO_IMAGE)
@@ -56,8 +56,8 @@ class Flavour(str, enum.Enum):
 
 
 def template_root() -> Path:
-    """The tracked ``model_repository/`` package folder."""
-    return Path(str(resources.files("model_repository")))
+    """The tracked ``triton_models/`` package folder."""
+    return Path(str(resources.files("triton_models")))
 
 
 def read_config(path: Path) -> mc.ModelConfig:

@@ -1,6 +1,6 @@
 """Export a BART summarizer (KoBART or any ``BartForConditionalGeneration``) to CTranslate2.
 
-Into ``<repository>/summarizer/1/`` (file names in :mod:`model_repository.summarization`):
+Into ``<repository>/summarizer/1/`` (file names in :mod:`triton_models.summarization`):
 the converted model at the chosen quantization, ``tokenizer.json`` with the source budget as its
 left-side truncation, and the generation settings as transformers' ``GenerationConfig`` (the
 checkpoint's special ids and length handling, the service's beams, lengths and n-gram rule).
@@ -37,7 +37,7 @@ from contract.repository import (
 )
 from export.options import GenerationSettings
 from export.summarizer_fidelity import SummarizerCheck, check_fidelity
-from model_repository.summarization import (
+from triton_models.summarization import (
     ID_KEYS,
     SUPPORTED_GENERATION_KEYS,
     tokenizer_digest,

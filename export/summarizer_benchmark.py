@@ -21,7 +21,7 @@ from export.benchmarking import Column, median_seconds, render_table
 from export.options import GenerationSettings
 from export.summarizer import convert, export_tokenizer, generation_config, load_summarizer
 from export.summarizer_fidelity import DIALOGUES
-from model_repository.summarization import Summarizer
+from triton_models.summarization import Summarizer
 
 log = logging.getLogger(__name__)
 

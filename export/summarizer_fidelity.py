@@ -48,7 +48,7 @@ from transformers import (
 )
 
 from contract.repository import GENERATION_CONFIG_FILE
-from model_repository.summarization import Decoding, Summarizer
+from triton_models.summarization import Decoding, Summarizer
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from gateway.service_io import ImageOptions
 
 Options = TypeVar("Options", bound=ImageOptions)
 
-# The keys of pipeline.json this module reads (model_repository.diffusion_pipeline.PipelineSpec
+# The keys of pipeline.json this module reads (triton_models.diffusion_pipeline.PipelineSpec
 # writes them; the gateway does not import it, which would load torch and diffusers).
 _KEYS = ("size_multiple", "max_size", "default_height", "default_width")
 

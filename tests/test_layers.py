@@ -15,9 +15,9 @@ from pathlib import Path
 import gateway
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("calle", "loadtest", "evaluation", "gateway", "export", "model_repository", "contract")
+PACKAGES = ("calle", "loadtest", "evaluation", "gateway", "export", "triton_models", "contract")
 # Top first; siblings split by "|" may not import each other.
-LAYERS = ("calle", "loadtest | evaluation", "gateway", "export", "model_repository", "contract")
+LAYERS = ("calle", "loadtest | evaluation", "gateway", "export", "triton_models", "contract")
 # What chat ingestion stays free of: it is pure, and imported by evaluation and load tests too.
 WEB_PACKAGES = ("fastapi", "starlette", "grpc", "tritonclient", "uvicorn", "sse_starlette")
 

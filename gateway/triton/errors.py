@@ -46,7 +46,7 @@ def triton_error(error: InferenceServerException, model: str, *, timeout_s: floa
         return StageTimeoutError(STAGE_OF_MODEL.get(model, model), timeout_s)
     if status.endswith("INVALID_ARGUMENT"):
         return ModelRejectedInputError(model, message)
-    # A model that raised to count the rejection as a failure (model_repository/failures.py).
+    # A model that raised to count the rejection as a failure (triton_models/failures.py).
     reason = rejection_reason(message)
     if reason is not None:
         return ModelRejectedInputError(model, reason)

@@ -29,8 +29,8 @@ from export.diffusion import load_pipeline
 from export.summarizer import load_summarizer
 from gateway.service_io import ImageRequest
 from loadtest.local_backend import summarizer_parameters
-from model_repository.diffusion_pipeline import PipelineSpec, make_scheduler, to_png
-from model_repository.summarization import first_sentence
+from triton_models.diffusion_pipeline import PipelineSpec, make_scheduler, to_png
+from triton_models.summarization import first_sentence
 
 logger = logging.getLogger(__name__)
 

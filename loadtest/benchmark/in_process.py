@@ -1,9 +1,9 @@
 """Our engines in this process as a :class:`gateway.backend.Backend`, without Triton.
 
-The summarizer is :class:`~model_repository.summarization.Summarizer` (CTranslate2) on the
+The summarizer is :class:`~triton_models.summarization.Summarizer` (CTranslate2) on the
 exported ``summarizer/1``; the picture is
-:class:`~model_repository.diffusion_pipeline.DiffusionRunner` on the graphs and engines the
-tensor models' configs name (:func:`model_repository.local_diffusion.local_runner`), PNG encoded
+:class:`~triton_models.diffusion_pipeline.DiffusionRunner` on the graphs and engines the
+tensor models' configs name (:func:`triton_models.local_diffusion.local_runner`), PNG encoded
 as Triton's diffusion model does. The in-process reference (engine threads as one Triton
 instance) and the best single-process peer (every core) of the benchmark are this backend.
 """
@@ -18,9 +18,9 @@ from contract.tensors import COMPUTE_TYPE, FIRST_SENTENCE_ONLY
 from export.repository import configured_engines
 from gateway.service_io import ImageRequest
 from loadtest.local_backend import LocalBackend, summarizer_parameters
-from model_repository.diffusion_pipeline import to_png
-from model_repository.local_diffusion import local_runner
-from model_repository.summarization import Summarizer
+from triton_models.diffusion_pipeline import to_png
+from triton_models.local_diffusion import local_runner
+from triton_models.summarization import Summarizer
 
 
 class InProcessBackend(LocalBackend):

@@ -24,8 +24,8 @@ from export.diffusion_image_check import MIN_PSNR_DB, check_images
 from export.onnx_graph import graph_io
 from export.parity import ParityError, ParityResult, require_parity
 from export.repository import configured_engines
-from model_repository.diffusion_pipeline import PipelineSpec
-from model_repository.tensor_engines import EngineChoice, cpu_has_bf16
+from triton_models.diffusion_pipeline import PipelineSpec
+from triton_models.tensor_engines import EngineChoice, cpu_has_bf16
 
 GRAPHS = ("text_encoder", "unet", "vae_decoder")
 OPENVINO_F32 = dict.fromkeys(GRAPHS, EngineChoice("openvino", "f32"))

@@ -8,7 +8,7 @@ import pytest
 
 from export.engines import EngineSelectionError, choose_engines
 from export.repository import Flavour
-from model_repository.tensor_engines import EngineChoice
+from triton_models.tensor_engines import EngineChoice
 
 F32 = EngineChoice("onnxruntime", "f32")
 OV_BF16 = EngineChoice("openvino", "bf16")

@@ -14,9 +14,9 @@ from export.diffusion_checkpoints import build_lora, build_tiny_autoencoder
 from export.diffusion_image_check import check_images
 from export.parity import psnr, require_parity
 from export.repository import configured_engines
-from model_repository.diffusion_pipeline import PipelineSpec
-from model_repository.local_diffusion import local_runner
-from model_repository.tensor_engines import EngineChoice
+from triton_models.diffusion_pipeline import PipelineSpec
+from triton_models.local_diffusion import local_runner
+from triton_models.tensor_engines import EngineChoice
 
 PROMPT = "친구들이 부산 바다 앞에서 함께 웃고 있는 따뜻한 그림"
 ENGINES = dict.fromkeys(TENSOR_MODELS, EngineChoice())

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from export.onnx_graph import export_graph, fuse_for_onnxruntime, graph_io
-from model_repository.onnx_session import create_session
+from triton_models.onnx_session import create_session
 
 
 class _SelfAttention(torch.nn.Module):

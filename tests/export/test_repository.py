@@ -22,7 +22,7 @@ from export.repository import (
     read_config,
     write_config,
 )
-from model_repository.tensor_engines import EngineChoice
+from triton_models.tensor_engines import EngineChoice
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from export.options import GenerationSettings
 from export.parity import ParityError, require_parity
 from export.summarizer import export_summarizer, generation_config
 from export.summarizer_fidelity import TIE_TOLERANCE, VARIANTS
-from model_repository import summarization
+from triton_models import summarization
 
 
 @pytest.fixture(scope="module")

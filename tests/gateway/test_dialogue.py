@@ -11,7 +11,7 @@ from transformers import AutoTokenizer
 
 from gateway.dialogue import SourceTokenizer, latest_dialogue
 from gateway.service_io import ChatInput
-from model_repository.summarization import Summarizer
+from triton_models.summarization import Summarizer
 
 
 @pytest.fixture(scope="module")

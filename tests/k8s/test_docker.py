@@ -206,7 +206,7 @@ def _third_party_imports(paths: list[Path]) -> set[str]:
         "export",
         "gateway",
         "loadtest",
-        "model_repository",
+        "triton_models",
     }
     modules = set()
     for path in paths:
@@ -260,8 +260,8 @@ def test_gateway_image_carries_what_the_gateway_imports():
 
 
 def test_triton_image_carries_what_the_python_models_import():
-    paths = [p for p in _python_files("model_repository") if p.name != "model.py"]
-    paths += sorted((REPO_ROOT / "model_repository").glob("*/1/model.py"))
+    paths = [p for p in _python_files("triton_models") if p.name != "model.py"]
+    paths += sorted((REPO_ROOT / "triton_models").glob("*/1/model.py"))
     needed = {"onnxruntime-gpu" if d == "onnxruntime" else d for d in _third_party_imports(paths)}
     missing = needed - set(_requirements(REQUIREMENTS["calle-triton"])) - {"torch"}
     assert not missing, f"triton-requirements.txt lacks {sorted(missing)}"

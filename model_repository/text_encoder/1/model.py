@@ -1,5 +1,0 @@
-"""Triton model ``text_encoder``: the text encoder graph, run by the shared ONNX Runtime model."""
-
-from model_repository.onnx_tensor_model import TritonPythonModel
-
-__all__ = ["TritonPythonModel"]

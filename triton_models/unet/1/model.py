@@ -1,0 +1,5 @@
+"""Triton model ``unet``: the UNet graph, run by the shared ONNX Runtime model."""
+
+from triton_models.onnx_tensor_model import TritonPythonModel
+
+__all__ = ["TritonPythonModel"]
