@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from calle.triton import TritonServer
+from contract.repository import summarizer_tokenizer
 from evaluation.command import main
 from tests.evaluation.helpers import EXPORT, MESSAGES, write_lines
 from tests.gateway.helpers import start_gateway
@@ -85,7 +86,7 @@ def test_messages_and_exports_are_cut_like_the_gateway(
         ],
     )
     output = tmp_path / "forms"
-    tokenizer = tiny_repository / "summarizer" / "1" / "tokenizer.json"
+    tokenizer = summarizer_tokenizer(tiny_repository)
     code = evaluate(
         triton_server,
         tiny_embedder,

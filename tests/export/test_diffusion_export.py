@@ -13,6 +13,7 @@ import torch
 from onnx import TensorProto
 from transformers import AutoTokenizer
 
+from contract.repository import DIFFUSION, diffusion_pipeline, graph_file, version_dir
 from export.diffusion import (
     TOLERANCES,
     UnsupportedPipelineError,
@@ -33,7 +34,7 @@ OPENVINO_BF16 = dict.fromkeys(GRAPHS, EngineChoice("openvino", "bf16"))
 
 
 def _unet_ops(repository: Path) -> set[str]:
-    path = repository / "unet" / "1" / "model.onnx"
+    path = graph_file(repository, "unet")
     return {node.op_type for node in onnx.load(str(path), load_external_data=False).graph.node}
 
 
@@ -52,9 +53,9 @@ def openvino_export(
 def test_writes_graphs_and_runtime_files(diffusion_checkpoint: Path, tiny_repository: Path) -> None:
     repository = tiny_repository
     for name in GRAPHS:
-        assert (repository / name / "1" / "model.onnx").is_file()
-    runtime = repository / "diffusion" / "1"
-    spec = PipelineSpec.load(runtime / "pipeline.json")
+        assert graph_file(repository, name).is_file()
+    runtime = version_dir(repository, DIFFUSION)
+    spec = PipelineSpec.load(diffusion_pipeline(repository))
     assert (spec.default_height, spec.default_width, spec.size_multiple) == (64, 64, 16)
     assert (spec.latent_channels, spec.vae_scale_factor, spec.text_max_length) == (4, 8, 77)
     assert (spec.default_steps, spec.default_guidance_scale) == (20, 7.5)
@@ -68,7 +69,7 @@ def test_writes_graphs_and_runtime_files(diffusion_checkpoint: Path, tiny_reposi
 
 def test_graph_signatures(diffusion_checkpoint: Path, tiny_repository: Path) -> None:
     repository = tiny_repository
-    signatures = {name: graph_io(repository / name / "1" / "model.onnx") for name in GRAPHS}
+    signatures = {name: graph_io(graph_file(repository, name)) for name in GRAPHS}
     (inputs, outputs) = signatures["text_encoder"]
     assert inputs["input_ids"][0] == TensorProto.INT64
     assert outputs["last_hidden_state"][0] == TensorProto.FLOAT
@@ -89,7 +90,7 @@ def test_graph_signatures(diffusion_checkpoint: Path, tiny_repository: Path) -> 
 
 def test_only_the_portable_unet_gets_fused_attention(tiny_repository: Path) -> None:
     def ops(name: str) -> set[str]:
-        path = tiny_repository / name / "1" / "model.onnx"
+        path = graph_file(tiny_repository, name)
         return {node.op_type for node in onnx.load(str(path), load_external_data=False).graph.node}
 
     if configured_engines(tiny_repository)["unet"].engine != "onnxruntime":
@@ -189,7 +190,7 @@ def test_graphs_with_external_weights_still_load(
     """Graphs over 2 GB keep their weights in ``model.onnx.data``; save the tiny ones that way."""
     repository = shutil.copytree(tiny_repository, tmp_path / "repository")
     for name in GRAPHS:
-        path = repository / name / "1" / "model.onnx"
+        path = graph_file(repository, name)
         onnx_ir.save(onnx_ir.load(path), path, external_data="model.onnx.data")
         assert (path.parent / "model.onnx.data").stat().st_size > 0
     pipeline = load_pipeline(diffusion_checkpoint)
@@ -214,8 +215,8 @@ def test_fp16_keeps_float32_io_and_passes_its_tolerances(
     results = export_diffusion(diffusion_checkpoint, tmp_path, fp16=True, progress=False)
     require_parity(results)
     assert [r.tolerance for r in results] == [TOLERANCES[name][1] for name in GRAPHS]
-    assert PipelineSpec.load(tmp_path / "diffusion" / "1" / "pipeline.json").dtype == "float16"
-    graph = tmp_path / "unet" / "1" / "model.onnx"
+    assert PipelineSpec.load(diffusion_pipeline(tmp_path)).dtype == "float16"
+    graph = graph_file(tmp_path, "unet")
     inputs, outputs = graph_io(graph)
     assert {dtype for dtype, _ in [*inputs.values(), *outputs.values()]} == {TensorProto.FLOAT}
     weights = onnx.load(str(graph)).graph.initializer

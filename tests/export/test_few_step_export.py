@@ -8,7 +8,7 @@ import pytest
 import torch
 from diffusers import AutoencoderTiny, LCMScheduler, StableDiffusionPipeline
 
-from contract.repository import TENSOR_MODELS
+from contract.repository import TENSOR_MODELS, diffusion_pipeline
 from export.diffusion import DiffusionSource, export_diffusion, load_pipeline
 from export.diffusion_checkpoints import build_lora, build_tiny_autoencoder
 from export.diffusion_image_check import check_images
@@ -51,7 +51,7 @@ def repository(source: DiffusionSource, tmp_path_factory: pytest.TempPathFactory
 
 
 def test_defaults_and_source_are_recorded(repository: Path, source: DiffusionSource) -> None:
-    spec = PipelineSpec.load(repository / "diffusion" / "1" / "pipeline.json")
+    spec = PipelineSpec.load(diffusion_pipeline(repository))
     assert (spec.default_scheduler, spec.default_steps, spec.default_guidance_scale) == (
         "lcm",
         4,

@@ -9,6 +9,7 @@ import pytest
 from tokenizers import Tokenizer
 from transformers import BartForConditionalGeneration, GenerationConfig
 
+from contract.repository import SUMMARIZER, version_dir
 from export.options import GenerationSettings
 from export.parity import ParityError, require_parity
 from export.summarizer import export_summarizer, generation_config
@@ -22,7 +23,7 @@ def exported(summarizer_checkpoint: Path, tmp_path_factory: pytest.TempPathFacto
     result = export_summarizer(
         summarizer_checkpoint, repository, settings=GenerationSettings(max_source_tokens=2000)
     )
-    return repository / "summarizer" / "1", result
+    return version_dir(repository, SUMMARIZER), result
 
 
 def test_writes_model_tokenizer_and_generation_config(exported) -> None:

@@ -9,6 +9,7 @@ import pytest
 from tokenizers import Tokenizer
 from transformers import AutoTokenizer
 
+from contract.repository import SUMMARIZER, version_dir
 from gateway.dialogue import SourceTokenizer, latest_dialogue
 from gateway.service_io import ChatInput
 from triton_models.summarization import Summarizer
@@ -16,7 +17,7 @@ from triton_models.summarization import Summarizer
 
 @pytest.fixture(scope="module")
 def folder(tiny_repository: Path) -> Path:
-    return tiny_repository / "summarizer" / "1"
+    return version_dir(tiny_repository, SUMMARIZER)
 
 
 @pytest.fixture(scope="module")

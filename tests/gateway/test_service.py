@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from contract.repository import summarizer_tokenizer
 from gateway.admission import ConcurrencyLimit
 from gateway.cpu_pool import CpuPool
 from gateway.dialogue import SourceTokenizer
@@ -32,7 +33,7 @@ INLINE_ONLY = CpuPool(1, inline_below_bytes=2**40)
 @pytest.fixture(scope="module")
 def tokenizer(tiny_repository: Path) -> SourceTokenizer:
     """The tiny export's real tokenizer."""
-    return SourceTokenizer(tiny_repository / "summarizer" / "1" / "tokenizer.json")
+    return SourceTokenizer(summarizer_tokenizer(tiny_repository))
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import httpx
 from tokenizers import Tokenizer
 
 from calle.triton import TritonServer
+from contract.repository import summarizer_tokenizer
 from tests.gateway.conftest import GatewayFactory
 
 
@@ -17,7 +18,7 @@ def test_readiness_fails_when_the_tokenizers_differ(
     tiny_repository: Path,
     tmp_path: Path,
 ) -> None:
-    other = Tokenizer.from_file(str(tiny_repository / "summarizer" / "1" / "tokenizer.json"))
+    other = Tokenizer.from_file(str(summarizer_tokenizer(tiny_repository)))
     other.enable_truncation(max_length=128, direction="left")  # another budget
     other.save(str(tmp_path / "tokenizer.json"))
     gateway = gateway_factory(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from contract.repository import SUMMARIZER, version_dir
 from triton_models.summarization import (
     Decoding,
     Summarizer,
@@ -18,7 +19,7 @@ DIALOGUES = ["P01: 내일 몇 시에 만나?\nP02: 세 시 어때?", "P01: 회�
 
 @pytest.fixture(scope="module")
 def summarizer(tiny_repository: Path) -> Summarizer:
-    return Summarizer(tiny_repository / "summarizer" / "1", threads=1)
+    return Summarizer(version_dir(tiny_repository, SUMMARIZER), threads=1)
 
 
 def test_exported_settings_follow_the_original_service(summarizer: Summarizer) -> None:

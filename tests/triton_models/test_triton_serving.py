@@ -14,6 +14,7 @@ from tritonclient.utils import InferenceServerException
 
 from calle.triton import TritonServer
 from contract.rejections import rejection_reason
+from contract.repository import SUMMARIZER, version_dir
 from triton_models.summarization import Summarizer
 
 DIALOGUE = "P01: 내일 몇 시에 만나?\nP02: 세 시 어때? 역 앞에서 보자.\nP03: 좋아 ㅎㅎ"
@@ -43,7 +44,7 @@ def test_summarizer_equals_the_exported_engine_in_process(
     client, tiny_repository: Path, num_beams: int
 ) -> None:
     """Triton serves what the export checked (float32 fidelity: tests/export)."""
-    exported = Summarizer(tiny_repository / "summarizer" / "1", threads=1)
+    exported = Summarizer(version_dir(tiny_repository, SUMMARIZER), threads=1)
     (expected,) = exported.summarize([DIALOGUE], exported.decoding.overridden(num_beams=num_beams))
     result = client.infer(
         "summarizer",
