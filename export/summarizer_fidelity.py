@@ -28,6 +28,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import statistics
 from collections.abc import Sequence
@@ -135,6 +136,8 @@ class _Reference:
         self.served = served
         self.decoder_inputs: list[int] = []
         self.last_length = 0
+        # beam_score's results: a hypothesis is compared with up to two others.
+        self._beam_scores: dict[tuple[str, tuple[int, ...], Decoding, bool], float] = {}
         model.model.decoder.register_forward_pre_hook(self._record, with_kwargs=True)
 
     def _record(self, _module: object, args: tuple, kwargs: dict) -> None:
@@ -176,32 +179,19 @@ class _Reference:
         :class:`RenormalizeAfterMasking` when CTranslate2's rule is asked for. Checked against
         ``generate``'s ``sequences_scores`` for its own hypotheses.
         """
-        processors = _processors(decoding)
-        if renormalize:
-            processors.append(RenormalizeAfterMasking())
-        logits = self.teacher_forced(dialogue, ids)
-        total = 0.0
-        for step in range(len(ids) - 1):
-            scores = logits[step : step + 1].log_softmax(-1)
-            scores = processors(torch.tensor([list(ids[: step + 1])]), scores)
-            total += float(scores[0, ids[step + 1]])
-        return total / (len(ids) - 1) ** decoding.length_penalty
-
-    def tied(
-        self,
-        dialogue: str,
-        first: Sequence[int],
-        second: Sequence[int],
-        decoding: Decoding,
-        *,
-        renormalize: bool,
-    ) -> float | None:
-        """How far apart two hypotheses score, when they are a float tie; ``None`` otherwise."""
-        gap = abs(
-            self.beam_score(dialogue, first, decoding, renormalize=renormalize)
-            - self.beam_score(dialogue, second, decoding, renormalize=renormalize)
-        )
-        return gap if gap <= TIE_TOLERANCE else None
+        key = (dialogue, tuple(ids), decoding, renormalize)
+        if key not in self._beam_scores:
+            processors = _processors(decoding)
+            if renormalize:
+                processors.append(RenormalizeAfterMasking())
+            logits = self.teacher_forced(dialogue, ids)
+            total = 0.0
+            for step in range(len(ids) - 1):
+                scores = logits[step : step + 1].log_softmax(-1)
+                scores = processors(torch.tensor([list(ids[: step + 1])]), scores)
+                total += float(scores[0, ids[step + 1]])
+            self._beam_scores[key] = total / (len(ids) - 1) ** decoding.length_penalty
+        return self._beam_scores[key]
 
     def logprob_per_token(self, dialogue: str, ids: Sequence[int]) -> float:
         """Mean log-probability of ``ids[1:]`` under the checkpoint, teacher-forced."""
@@ -310,17 +300,19 @@ def _compare_variant(
     for index, (dialogue, together) in enumerate(zip(DIALOGUES, batched, strict=True)):
         (alone,) = ours.summarize([dialogue], decoding)
         expected = reference.generate(dialogue, overrides, renormalize=renormalize)
+        beam_score = functools.partial(
+            reference.beam_score, dialogue, decoding=decoding, renormalize=renormalize
+        )
         if reference.last_score is not None:
-            recomputed = reference.beam_score(dialogue, expected, decoding, renormalize=renormalize)
-            score_errors.append(abs(recomputed - reference.last_score))
+            score_errors.append(abs(beam_score(expected) - reference.last_score))
         for first, second, differs in (
             (alone.token_ids, expected, "differs from generate"),
             (together, alone.token_ids, "decoded in a batch differs from alone"),
         ):
             if first == second:
                 continue
-            gap = reference.tied(dialogue, first, second, decoding, renormalize=renormalize)
-            if gap is None:
+            gap = abs(beam_score(first) - beam_score(second))
+            if gap > TIE_TOLERANCE:
                 rule = " with CTranslate2's no-repeat rule" if renormalize else ""
                 check.problems.append(f"{name}: dialogue {index} {differs}{rule}")
             else:

@@ -4,11 +4,13 @@ Heights and widths must be multiples of the UNet's down-sampling factor times th
 what export allows (``pipeline.json``). The gateway reads those bounds at start-up and builds its
 request models from them, so that the OpenAPI schema says exactly what is accepted and both front
 ends refuse a bad size with the same 422 before any work is admitted. Triton's ``diffusion``
-model checks again (a gateway started against another export still gets a clear 422).
+model checks again (a gateway started against another export gets Triton's 400
+``invalid_model_input`` with the reason).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,25 +67,29 @@ class ImageSizes:
     def bounded(self, model: type[Options]) -> type[Options]:
         """``model`` (:class:`ImageOptions` or a subclass) with its sizes limited to these.
 
-        Each call makes a new class: build what a front end validates with once, at start-up.
+        The same sizes and model give the same class, so both front ends validate with one.
         """
+        return _bounded(self, model)
 
-        def size(default: int) -> object:
-            return Field(
-                None,
-                ge=self.multiple,
-                le=self.maximum,
-                multiple_of=self.multiple,
-                description=f"Pixels, a multiple of {self.multiple} up to {self.maximum}; "
-                f"default {default}.",
-            )
 
-        bounded: type[Options] = create_model(  # type: ignore[call-overload]
-            model.__name__,
-            __base__=model,
-            __module__=model.__module__,
-            __doc__=model.__doc__,
-            height=(int | None, size(self.default_height)),
-            width=(int | None, size(self.default_width)),
+@functools.cache
+def _bounded(sizes: ImageSizes, model: type[Options]) -> type[Options]:
+    def size(default: int) -> object:
+        return Field(
+            None,
+            ge=sizes.multiple,
+            le=sizes.maximum,
+            multiple_of=sizes.multiple,
+            description=f"Pixels, a multiple of {sizes.multiple} up to {sizes.maximum}; "
+            f"default {default}.",
         )
-        return bounded
+
+    bounded: type[Options] = create_model(  # type: ignore[call-overload]
+        model.__name__,
+        __base__=model,
+        __module__=model.__module__,
+        __doc__=model.__doc__,
+        height=(int | None, size(sizes.default_height)),
+        width=(int | None, size(sizes.default_width)),
+    )
+    return bounded

@@ -71,7 +71,7 @@ class CalleServicer(calle_pb2_grpc.CalleServicer):
         self._api_keys = api_keys
         self._metrics = metrics
         self._max_request_bytes = max_request_bytes
-        # The HTTP bodies' models: the sizes the served export takes.
+        # The HTTP bodies' models (the same classes): the sizes the served export takes.
         self._options_model = service.image_sizes.bounded(ImageOptions)
         self._request_model = service.image_sizes.bounded(ImageRequest)
 

@@ -18,10 +18,10 @@ from transformers import GenerationConfig
 
 from contract.repository import (
     DIFFUSION,
-    PIPELINE_FILE,
     SCHEDULER_DIR,
     SCHEDULER_FILE,
     SUMMARIZER,
+    diffusion_pipeline,
     version_dir,
 )
 from contract.tensors import FIRST_SENTENCE_ONLY, MAX_SOURCE_TOKENS
@@ -52,7 +52,7 @@ class BaselineModels:
         self.first_sentence_only = parameters[FIRST_SENTENCE_ONLY] == "true"
         self.max_source_tokens = int(parameters[MAX_SOURCE_TOKENS])
         runtime = version_dir(repository, DIFFUSION)
-        self.spec = PipelineSpec.load(runtime / PIPELINE_FILE)
+        self.spec = PipelineSpec.load(diffusion_pipeline(repository))
         scheduler = json.loads((runtime / SCHEDULER_DIR / SCHEDULER_FILE).read_text("utf-8"))
         self.pipeline: StableDiffusionPipeline = load_pipeline(diffusion)
         self.pipeline.scheduler = make_scheduler(self.spec.default_scheduler, scheduler)
