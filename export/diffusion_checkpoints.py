@@ -150,14 +150,20 @@ def build_diffusion(dest: Path, seed: int = 0, *, sizes: DiffusionSizes = TINY) 
         sample_size=sizes.latent_size * 2 ** (len(sizes.vae_channels) - 1),
     )
     # Stable Diffusion 1.5's own scheduler settings; the runtime derives its schedulers from them.
-    scheduler = PNDMScheduler(
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        num_train_timesteps=1000,
-        set_alpha_to_one=False,
-        skip_prk_steps=True,
-        steps_offset=1,
+    # Its config also says ``clip_sample: false``, which PNDM does not take but DDIM, derived
+    # from it, does (``from_config`` keeps the key): without it DDIM would clip every x0
+    # prediction to [-1, 1], which latents are not bounded by.
+    scheduler = PNDMScheduler.from_config(
+        {
+            "beta_start": 0.00085,
+            "beta_end": 0.012,
+            "beta_schedule": "scaled_linear",
+            "num_train_timesteps": 1000,
+            "set_alpha_to_one": False,
+            "skip_prk_steps": True,
+            "steps_offset": 1,
+            "clip_sample": False,
+        }
     )
     pipeline = StableDiffusionPipeline(
         vae=vae,

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from diffusers import StableDiffusionPipeline
+from diffusers import DDIMScheduler, StableDiffusionPipeline
 
 from export.diffusion_checkpoints import SMALL, build_diffusion
 
@@ -48,6 +48,12 @@ def test_tokenizer_and_text_encoder_agree(tiny: StableDiffusionPipeline) -> None
     ids = tokenizer(PROMPT, padding="max_length", max_length=77).input_ids
     assert ids[0] == tokenizer.bos_token_id
     assert tokenizer.decode(ids, skip_special_tokens=True) == PROMPT
+
+
+def test_schedulers_derived_from_it_do_not_clip_latents(tiny) -> None:
+    """As from Stable Diffusion 1.5's config: DDIM must not clip x0 to the pixel range."""
+    assert tiny.scheduler.config.clip_sample is False
+    assert DDIMScheduler.from_config(tiny.scheduler.config).config.clip_sample is False
 
 
 def test_tiny_images_are_finite_and_depend_on_prompt_and_seed(tiny) -> None:

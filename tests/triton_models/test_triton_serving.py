@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -71,6 +72,23 @@ def _counts(client) -> tuple[int, int]:
     return stats.inference_count, stats.execution_count
 
 
+def _settled_counts(client, quiet_s: float = 0.2, timeout_s: float = 10.0) -> tuple[int, int]:
+    """The summarizer's counts once they stop moving.
+
+    Triton records a request's statistics when it releases the request, which can be after the
+    client has its response: read at once, the last request may not be counted yet.
+    """
+    deadline = time.monotonic() + timeout_s
+    counts = _counts(client)
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        latest = _counts(client)
+        if latest == counts:
+            return counts
+        counts = latest
+    raise AssertionError(f"the summarizer's statistics kept changing for {timeout_s} s")
+
+
 @pytest.mark.parametrize("beams", [[None] * 8, [5, 1] * 4], ids=["same", "mixed-settings"])
 def test_concurrent_summaries_are_batched_and_equal_single_ones(
     client, triton_server: TritonServer, beams: list[int | None]
@@ -83,10 +101,10 @@ def test_concurrent_summaries_are_batched_and_equal_single_ones(
     """
     url = triton_server.grpc_url
     alone = [_summarize(url, d, b) for d, b in zip(CONCURRENT_DIALOGUES, beams, strict=True)]
-    inferences, executions = _counts(client)
+    inferences, executions = _settled_counts(client)
     with ThreadPoolExecutor(len(CONCURRENT_DIALOGUES)) as pool:
         together = list(pool.map(_summarize, [url] * 8, CONCURRENT_DIALOGUES, beams))
-    after_inferences, after_executions = _counts(client)
+    after_inferences, after_executions = _settled_counts(client)
     assert after_inferences - inferences == 8
     assert after_executions - executions < 8
     assert together == alone
