@@ -132,6 +132,8 @@ def test_the_config_picks_the_engine(tensor_model: ModuleType, tmp_path: Path) -
     model = _initialize(tensor_model, tmp_path, engine="openvino", precision="f32")
     assert isinstance(model.engine, OpenVinoEngine)
     assert model.engine.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name() == "f32"
+    # Each Triton instance is a process of its own: pinned, they would all share the first core.
+    assert model.engine.compiled.get_property("ENABLE_CPU_PINNING") is False
     with pytest.raises(ValueError, match="engine must be one of onnxruntime, openvino"):
         _initialize(tensor_model, tmp_path, engine="tensorflow")
     with pytest.raises(ValueError, match="bf16 needs the openvino engine"):
