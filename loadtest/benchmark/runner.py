@@ -234,7 +234,7 @@ def run_benchmark(options: BenchmarkOptions) -> BenchmarkReport:
         path.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
 
     if REFERENCE in options.systems:
-        logger.info("in-process ONNX Runtime reference, 1 user")
+        logger.info("in-process reference (the exported engines), 1 user")
         report.reference = measure_reference(
             repository,
             generator.chats(0),
