@@ -135,6 +135,8 @@ class BenchmarkReport:
         peer: The best single-process peer (the same graphs and engines, one process using
             every core, one request at a time), if measured.
         open_loop: Poisson-arrival points with their goodput, if measured.
+        summary_burst: The summarizer's activity while ``BURST_SUMMARIES`` summaries were sent
+            to our idle stack at once, if measured.
     """
 
     settings: dict[str, Any]
@@ -142,6 +144,7 @@ class BenchmarkReport:
     reference: Reference | None = None
     peer: Reference | None = None
     open_loop: list[OpenLoopPoint] = field(default_factory=list)
+    summary_burst: ModelActivity | None = None
 
     def point(self, system: str, users: int) -> Point | None:
         """The point of ``system`` at ``users``, if measured."""
@@ -260,6 +263,12 @@ class BenchmarkReport:
             "reference": None if self.reference is None else dataclasses.asdict(self.reference),
             "peer": None if self.peer is None else dataclasses.asdict(self.peer),
             "open_loop": [dataclasses.asdict(point) for point in self.open_loop],
+            "summary_burst": None
+            if self.summary_burst is None
+            else {
+                **dataclasses.asdict(self.summary_burst),
+                "requests_per_batch": self.summary_burst.requests_per_batch,
+            },
             "ratios": {str(users): self.ratios(users) for users in self.user_counts},
             "targets": [
                 {**dataclasses.asdict(target), "met": target.met} for target in self.targets()

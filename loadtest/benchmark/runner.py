@@ -30,6 +30,8 @@ from loadtest.benchmark.reference import measure_reference
 from loadtest.benchmark.report import BASELINE, OURS, BenchmarkReport, Point
 from loadtest.benchmark.samples import Latency, failures, read_samples
 from loadtest.benchmark.servers import Endpoint, baseline_server, our_stack, wait_until_idle
+from loadtest.benchmark.summary_burst import measure_summary_burst
+from loadtest.benchmark.summary_targets import BURST_SUMMARIES
 from loadtest.benchmark.triton_metrics import activity, scrape
 from loadtest.chats import ChatGenerator, GeneratedChat
 from loadtest.checks import STREAM_NAME, TIME_TO_IMAGE, TIME_TO_SUMMARY
@@ -44,6 +46,7 @@ SCENARIO = "chat_images"
 # Warm-up chats come from a user number no load-test user has, so measured chats stay the same.
 WARMUP_USER = 999_999
 OPEN_LOOP_USER = 500_000
+BURST_USER = 700_000
 WARMUP_TIMEOUT_S = 900.0
 
 
@@ -258,6 +261,11 @@ def run_benchmark(options: BenchmarkOptions) -> BenchmarkReport:
         if OURS in options.systems:
             ours = stack.enter_context(our_stack(repository, logs))
             warm_up(ours.url, warmup)
+            logger.info("%d summaries at once on our idle stack", BURST_SUMMARIES)
+            report.summary_burst = measure_summary_burst(
+                ours, [generator.chat(BURST_USER, index) for index in range(BURST_SUMMARIES)]
+            )
+            save()
         for users in options.users:
             if BASELINE in options.systems:
                 with warm_baseline(

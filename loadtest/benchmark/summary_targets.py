@@ -5,10 +5,12 @@
   summaries about as fast as one person did with the first version.
 - **Steady state**: the same without each user's first request, at most the baseline's
   one-user p95.
-- **Cost**: summarizer core-seconds per summary at the most users, at most a quarter of the
-  2.6 s the ONNX + ``generate`` summarizer took. Each instance holds one core of the rate
-  limiter while it runs, and Triton adds a batch's compute time to every request in it, so a
-  summary costs compute per request / requests per batch x cores per instance.
+- **Cost**: summarizer core-seconds per summary at ``BURST_SUMMARIES`` (8) concurrent
+  requests (``summary_burst``), at most a quarter of the 2.6 s the ONNX + ``generate``
+  summarizer took; the same figure at the most users of the closed loop is given beside it.
+  Each instance holds one core of the rate limiter while it runs, and Triton adds a batch's
+  compute time to every request in it, so a summary costs compute per request / requests per
+  batch x cores per instance.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from loadtest.benchmark.report import BenchmarkReport, Target
+    from loadtest.benchmark.triton_metrics import ModelActivity
 
 BURST_TARGET = 1.5
 STEADY_TARGET = 1.0
@@ -24,6 +27,14 @@ ONNX_CORE_SECONDS = 2.6  # per summary, ONNX Runtime + generate (issue 15's meas
 COST_TARGET = ONNX_CORE_SECONDS / 4
 CORES_PER_INSTANCE = 1  # the summarizer template's rate-limiter resource
 SUMMARIZER = "summarizer"
+BURST_SUMMARIES = 8  # the issue's "8 concurrent requests"
+
+
+def core_seconds_per_summary(activity: ModelActivity | None) -> float | None:
+    """What one summary cost the summarizer's cores during ``activity``."""
+    if activity is None or not activity.requests_per_batch:
+        return None
+    return activity.compute_ms_per_request / 1000 / activity.requests_per_batch * CORES_PER_INSTANCE
 
 
 def summary_targets(report: BenchmarkReport) -> list[Target]:
@@ -38,13 +49,11 @@ def summary_targets(report: BenchmarkReport) -> list[Target]:
     base95 = None if base is None else base.time_to_summary.p95_s
     burst = None if ours is None else ours.time_to_summary.p95_s
     steady = None if ours is None else ours.time_to_summary_after_start.p95_s
-    activity = None if ours is None else ours.triton.get(SUMMARIZER)
-    cost = None
-    if activity is not None and activity.requests_per_batch:
-        cost = (
-            activity.compute_ms_per_request / 1000 / activity.requests_per_batch
-        ) * CORES_PER_INSTANCE
-    batch = None if activity is None else activity.requests_per_batch
+    loaded = None if ours is None else ours.triton.get(SUMMARIZER)
+    burst_activity = report.summary_burst
+    cost = core_seconds_per_summary(burst_activity)
+    batch = None if burst_activity is None else burst_activity.requests_per_batch
+    loaded_batch = None if loaded is None else loaded.requests_per_batch
     return [
         Target(
             f"p95 time-to-summary at {most} users (burst included) / baseline at {few}",
@@ -61,10 +70,15 @@ def summary_targets(report: BenchmarkReport) -> list[Target]:
             detail=f"{_num(steady)} vs {_num(base95)} s",
         ),
         Target(
-            f"summarizer core-seconds per summary at {most} users, / ONNX's {ONNX_CORE_SECONDS}",
+            f"summarizer core-seconds per summary at {BURST_SUMMARIES} concurrent summaries,"
+            f" / ONNX's {ONNX_CORE_SECONDS}",
             _ratio(cost, ONNX_CORE_SECONDS),
             COST_TARGET / ONNX_CORE_SECONDS,
             at_least=False,
-            detail=f"{_num(cost)} core-s per summary, {_num(batch)} requests per batch",
+            detail=(
+                f"{_num(cost)} core-s per summary, {_num(batch)} requests per batch; closed loop"
+                f" at {most} users: {_num(core_seconds_per_summary(loaded))} core-s,"
+                f" {_num(loaded_batch)} requests per batch"
+            ),
         ),
     ]

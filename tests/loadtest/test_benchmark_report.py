@@ -181,8 +181,10 @@ def test_targets(report):
 
 def test_summary_targets(report):
     """Burst and steady state against the baseline's one-user p95; CPU cost per summary."""
-    summarizer = ModelActivity(16, 16, 4, 1.0, 1200.0)  # 4 per batch, 1.2 s per execution
-    report.points[3] = point(OURS, 16, 15, 4.0, 50.0, triton={"summarizer": summarizer})
+    loaded = ModelActivity(32, 32, 32, 1.0, 900.0)  # the closed loop: one per execution
+    report.points[3] = point(OURS, 16, 15, 4.0, 50.0, triton={"summarizer": loaded})
+    assert report.targets()[-1].met is None  # no burst measured
+    report.summary_burst = ModelActivity(8, 8, 2, 1.0, 1200.0)  # 4 per batch, 1.2 s each
     burst, steady, cost = report.targets()[3:]
     assert burst.value == pytest.approx(6.0 / 6.0)  # ours p95 6.0 vs the baseline's 6.0
     assert burst.met is True
@@ -190,6 +192,9 @@ def test_summary_targets(report):
     assert cost.value == pytest.approx(0.3 / 2.6)  # 1.2 s / 4 requests x 1 core
     assert cost.met is True
     assert "0.30 core-s per summary, 4.00 requests per batch" in cost.detail
+    assert "closed loop at 16 users: 0.90 core-s, 1.00 requests per batch" in cost.detail
+    assert "at 8 concurrent summaries" in cost.name
+    assert json.loads(json.dumps(report.to_json()))["summary_burst"]["requests_per_batch"] == 4
 
 
 def test_a_missed_target_says_so(report):

@@ -9,6 +9,8 @@ import psutil
 import pytest
 
 from loadtest.benchmark.servers import clean_environment, our_stack
+from loadtest.benchmark.summary_burst import measure_summary_burst
+from loadtest.chats import ChatGenerator
 
 
 def test_the_systems_run_on_their_defaults_but_the_models_get_their_threads(monkeypatch):
@@ -28,6 +30,12 @@ def test_our_stack_serves_reports_its_processes_and_leaves_none_behind(
         assert httpx.get(endpoint.url + "/readyz", timeout=5).status_code == 200
         assert "nv_inference_count" in httpx.get(endpoint.metrics_url, timeout=5).text
         assert "calle_" in httpx.get(endpoint.stages_url, timeout=5).text
+        # The benchmark's summary burst: every summary counted, Triton's summarizer timed.
+        chats = [ChatGenerator(0).chat(1, index) for index in range(4)]
+        burst = measure_summary_burst(endpoint, chats)
+        assert burst.requests == 4
+        assert 1 <= burst.executions <= 4
+        assert burst.compute_ms_per_request > 0
         (root,) = endpoint.pids
         tree = [psutil.Process(root), *psutil.Process(root).children(recursive=True)]
         assert "tritonserver" in {process.name() for process in tree}  # counted with the gateway
