@@ -14,11 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from contract.repository import SUMMARIZER
 from loadtest.benchmark.servers import Endpoint
 from loadtest.benchmark.triton_metrics import REQUESTS, ModelActivity, activity, scrape
 from loadtest.chats import GeneratedChat
 
-SUMMARIZER = "summarizer"
 SUMMARY_ROUTE = "/v1/summaries"
 TIMEOUT_S = 300.0
 SETTLE_TIMEOUT_S = 10.0
