@@ -52,4 +52,6 @@ UNET_PARALLEL_REQUESTS = "unet_parallel_requests"
 # tensor model config parameters (the Python-backend model reads them; export writes them)
 ENGINE = "engine"
 PRECISION = "precision"
+STATIC_BATCH_SIZES = "static_batch_sizes"  # "1,2,4": OpenVINO compiles one model per size
+STATIC_ROW_SHAPES = "static_row_shapes"  # "sample:4x32x32;timestep:;...": shapes without batch
 INTRA_OP_THREADS = "intra_op_threads"

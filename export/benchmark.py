@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -31,6 +31,7 @@ from export.diffusion import (
     VaeDecoderGraph,
     export_diffusion,
     load_pipeline,
+    unet_static_shapes,
 )
 from export.options import ExportOptions, is_current
 from export.pipeline import run_export
@@ -197,8 +198,9 @@ def run_unet_engines(
     """Time one guided unet step on every engine/precision this CPU offers.
 
     The preset's diffusion pipeline is exported twice, as served for each engine: ONNX Runtime
-    with its fused attention, OpenVINO without (``workdir/unet-<engine>``). FLOPs are counted on
-    the PyTorch module with ``torch.utils.flop_counter``.
+    with its fused attention, OpenVINO without (``workdir/unet-<engine>``); OpenVINO runs with
+    dynamic shapes and compiled for the step's static shape. FLOPs are counted on the PyTorch
+    module with ``torch.utils.flop_counter``.
     """
     checkpoints = workdir / "checkpoints" / preset / "diffusion"
     if not (checkpoints / "model_index.json").exists():
@@ -230,6 +232,12 @@ def run_unet_engines(
     choices = list(exports.items())
     if cpu_has_bf16():
         choices.append((EngineChoice(OPENVINO, BF16), exports[EngineChoice(OPENVINO)]))
+    static = unet_static_shapes(spec, (2,))  # compiled for the guided step's two rows
+    choices += [
+        (replace(choice, static=static), repository)
+        for choice, repository in choices
+        if choice.engine == OPENVINO
+    ]
     rows = []
     for choice, repository in choices:
         engine = create_engine(graph_file(repository, UNET), choice, threads=threads)
@@ -240,7 +248,7 @@ def run_unet_engines(
 
 
 UNET_COLUMNS: tuple[Column[UnetEngineRow], ...] = (
-    Column("unet engine", 20, lambda r: r.engine, left=True),
+    Column("unet engine", 36, lambda r: r.engine, left=True),
     Column("threads", 8, lambda r: r.threads),
     Column("ms/step", 10, lambda r: r.ms, ".1f"),
     Column("vs PyTorch", 12, lambda r: r.pytorch_ms / r.ms, ".2f", "x"),

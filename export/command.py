@@ -92,6 +92,12 @@ def register(subparsers: Any, *, default_output: Callable[[], Path] = lambda: DE
         help="engine/precision per tensor model, e.g. unet=openvino/bf16,text_encoder=onnxruntime"
         " (engines onnxruntime, openvino; precisions f32, bf16; default: auto for this CPU)",
     )
+    export.add_argument(
+        "--unet-static-batches",
+        default="auto",
+        help="batch sizes an OpenVINO unet is compiled for at the default size, e.g. 1,2,4;"
+        " none; or auto (as many as a 4 GiB budget per instance holds)",
+    )
     export.add_argument("--tensorrt", action="store_true", help="native: TensorRT accelerator")
     export.add_argument(
         "--summarizer-quantization",
@@ -168,6 +174,7 @@ def run_export_command(args: argparse.Namespace) -> int:
         steps=args.steps,
         guidance_scale=args.guidance_scale,
         engines=args.engines,
+        unet_static_batches=args.unet_static_batches,
         tensorrt=args.tensorrt,
         seed=args.seed,
         checkpoints=args.checkpoints,

@@ -52,10 +52,17 @@ from contract.tensors import (
     VAE_DECODER_INPUT,
     VAE_DECODER_OUTPUT,
 )
+from export.engines import choose_static_batches
 from export.onnx_graph import export_graph, fuse_for_onnxruntime
 from export.parity import ParityResult
 from triton_models.diffusion_pipeline import SCHEDULERS, PipelineSpec
-from triton_models.tensor_engines import BF16, ONNXRUNTIME, EngineChoice, create_engine
+from triton_models.tensor_engines import (
+    BF16,
+    ONNXRUNTIME,
+    EngineChoice,
+    StaticShapes,
+    create_engine,
+)
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +157,19 @@ class VaeDecoderGraph(torch.nn.Module):
         return self.vae.decode(latent_sample.to(self.vae.dtype), return_dict=False)[0].float()
 
 
+@dataclass(frozen=True)
+class DiffusionExport:
+    """What :func:`export_diffusion` wrote and checked.
+
+    Attributes:
+        engines: Engine per tensor model as served (the unet's static shapes included).
+        parity: One parity result per graph.
+    """
+
+    engines: dict[str, EngineChoice]
+    parity: list[ParityResult]
+
+
 @dataclass
 class _Graph:
     """One graph to export: its module wrapper, example inputs and parity inputs."""
@@ -174,8 +194,9 @@ def export_diffusion(
     default_steps: int = 25,
     default_scheduler: str = DEFAULT_SCHEDULER,
     default_guidance_scale: float = DEFAULT_GUIDANCE_SCALE,
+    unet_static_batches: tuple[int, ...] | None = (),
     progress: bool = True,
-) -> list[ParityResult]:
+) -> DiffusionExport:
     """Export a Stable Diffusion pipeline's graphs and runtime files into ``repository``.
 
     Args:
@@ -197,11 +218,14 @@ def export_diffusion(
             ``euler_a_trailing``, ``tcd``).
         default_guidance_scale: Guidance scale of a request that names none (1: unguided, as
             few-step models are run).
+        unet_static_batches: Batch sizes an OpenVINO unet is compiled for at the default image
+            size (``None``: :func:`export.engines.choose_static_batches` decides; ``()``: none).
         progress: Show a progress bar over the graphs.
 
     Returns:
-        One parity result per graph (see :func:`check_diffusion_parity`); the caller writes the
-        report and calls ``require_parity``.
+        The engines as served and one parity result per graph (see
+        :func:`check_diffusion_parity`); the caller writes the report and calls
+        ``require_parity``.
     """
     engines = _engines(engines)
     source = _as_source(source)
@@ -234,7 +258,31 @@ def export_diffusion(
         )
         if fuse_attention and graph.name == UNET and engines[UNET].engine == ONNXRUNTIME:
             fuse_for_onnxruntime(graph_file(repository, graph.name))
-    return check_diffusion_parity(pipeline, repository, engines)
+    sizes, reason = choose_static_batches(
+        unet_static_batches, engines[UNET], graph_bytes(graph_file(repository, UNET))
+    )
+    if sizes:
+        engines[UNET] = dataclasses.replace(engines[UNET], static=unet_static_shapes(spec, sizes))
+    log.info("unet static batch sizes: %s (%s)", ",".join(map(str, sizes)) or "none", reason)
+    return DiffusionExport(engines, check_diffusion_parity(pipeline, repository, engines))
+
+
+def unet_static_shapes(spec: PipelineSpec, batch_sizes: tuple[int, ...]) -> StaticShapes:
+    """The unet's inputs at the default image size, for ``batch_sizes`` rows."""
+    latent = (
+        spec.latent_channels,
+        spec.default_height // spec.vae_scale_factor,
+        spec.default_width // spec.vae_scale_factor,
+    )
+    sample, timestep, text = UNET_INPUTS
+    rows = ((sample, latent), (timestep, ()), (text, (spec.text_max_length, spec.hidden_size)))
+    return StaticShapes(batch_sizes, rows)
+
+
+def graph_bytes(path: Path) -> int:
+    """A graph's size on disk, its external weights (``model.onnx.data``) included."""
+    data = path.with_name(path.name + ".data")
+    return path.stat().st_size + (data.stat().st_size if data.exists() else 0)
 
 
 def load_pipeline(source: str | Path | DiffusionSource) -> StableDiffusionPipeline:
@@ -442,6 +490,12 @@ def _graphs(pipeline: StableDiffusionPipeline, spec: PipelineSpec) -> list[_Grap
             },
             parity_args=[
                 (noise(1, channels, height, width), timesteps(981), noise(1, length, cross)),
+                # The default size in 3 rows: a static-shape unet runs it as 2 + 1 or padded.
+                (
+                    noise(3, channels, height, width),
+                    timesteps(999, 500.25, 1),
+                    noise(3, length, cross),
+                ),
                 (
                     noise(3, channels, small_h, small_w),
                     timesteps(0.5, 500.25, 999),

@@ -57,6 +57,8 @@ class ExportOptions:
         guidance_scale: Default guidance scale (``None``: 7.5).
         engines: Engine and precision per tensor model, e.g. ``{"unet": "openvino/bf16"}``;
             absent or ``"auto"``: the default for the flavour and this CPU (:mod:`export.engines`).
+        unet_static_batches: Batch sizes an OpenVINO unet is compiled for (``1,2,4``),
+            ``none``, or ``auto``: as many as fit a memory budget (:mod:`export.engines`).
         tensorrt: Native flavour: TensorRT accelerator for the tensor models.
         seed: Seed of the preset's random weights.
         generation: The summarizer's decoding settings.
@@ -79,6 +81,7 @@ class ExportOptions:
     steps: int | None = None
     guidance_scale: float | None = None
     engines: dict[str, str] = field(default_factory=dict)
+    unet_static_batches: str = "auto"
     tensorrt: bool = False
     seed: int = 0
     generation: GenerationSettings = field(default_factory=GenerationSettings)

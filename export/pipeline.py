@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from contract.repository import CURRENT, SUMMARIZER
+from contract.repository import CURRENT, SUMMARIZER, UNET
 from export.config_check import check_repository
 from export.diffusion import (
     DEFAULT_GUIDANCE_SCALE,
@@ -28,7 +28,12 @@ from export.diffusion import (
     load_pipeline,
 )
 from export.diffusion_image_check import check_images
-from export.engines import EngineSelectionError, choose_engines
+from export.engines import (
+    EngineSelectionError,
+    choose_engines,
+    choose_static_batches,
+    parse_static_batches,
+)
 from export.onnx_graph import quiet_exporter_loggers
 from export.options import ExportOptions, is_current
 from export.parity import Check, require_parity, write_report
@@ -92,6 +97,9 @@ def run_export(options: ExportOptions, *, progress: bool = True) -> list[Check]:
         )
     try:
         engines = choose_engines(options.engines, flavour=options.flavour, fp16=options.fp16)
+        static_batches = parse_static_batches(options.unet_static_batches)
+        if static_batches:  # refuse before hours of export, not after
+            choose_static_batches(static_batches, engines[UNET], weight_bytes=0)
     except EngineSelectionError as exc:
         raise ExportError(str(exc)) from exc
     try:
@@ -104,7 +112,7 @@ def run_export(options: ExportOptions, *, progress: bool = True) -> list[Check]:
         ) from exc
     log.info("staging the export in %s", version)
     try:
-        results = _export_into(options, version, engines, progress=progress)
+        results = _export_into(options, version, engines, static_batches, progress=progress)
     except BaseException as exc:
         write_verdict(version, options.manifest(), error=f"{type(exc).__name__}: {exc}")
         raise
@@ -118,6 +126,7 @@ def _export_into(
     options: ExportOptions,
     output: Path,
     engines: Mapping[str, EngineChoice],
+    static_batches: tuple[int, ...] | None,
     *,
     progress: bool,
 ) -> list[Check]:
@@ -149,7 +158,7 @@ def _export_into(
             )
             results += summarizer_export.checks
         with _stage(bar, "diffusion -> ONNX"):
-            results += export_diffusion(
+            diffusion_export = export_diffusion(
                 diffusion,
                 output,
                 fp16=options.fp16,
@@ -165,8 +174,11 @@ def _export_into(
                     if options.guidance_scale is None
                     else options.guidance_scale
                 ),
+                unet_static_batches=static_batches,
                 progress=False,
             )
+            engines = diffusion_export.engines
+            results += diffusion_export.parity
         with _stage(bar, "diffusion image check"):
             results.append(check_images(load_pipeline(diffusion), output, engines))
         with _stage(bar, "repository"):

@@ -33,7 +33,7 @@ from contract.repository import (
     model_dir,
     version_dir,
 )
-from contract.tensors import ENGINE, PRECISION, UNET_PARALLEL_REQUESTS
+from contract.tensors import UNET_PARALLEL_REQUESTS
 from triton_models.tensor_engines import EngineChoice
 
 # Every model, in the order they are assembled.
@@ -66,15 +66,12 @@ def read_config(path: Path) -> mc.ModelConfig:
 
 
 def configured_engines(repository: Path) -> dict[str, EngineChoice]:
-    """The ``engine``/``precision`` parameters of each tensor model's ``config.pbtxt``."""
+    """Each tensor model's engine, read from its ``config.pbtxt`` parameters."""
     choices = {}
     for name in TENSOR_MODELS:
         parameters = read_config(config_file(repository, name)).parameters
-        choices[name] = EngineChoice(
-            parameters[ENGINE].string_value if ENGINE in parameters else EngineChoice.engine,
-            parameters[PRECISION].string_value
-            if PRECISION in parameters
-            else EngineChoice.precision,
+        choices[name] = EngineChoice.from_parameters(
+            {key: value.string_value for key, value in parameters.items()}
         )
     return choices
 
@@ -161,8 +158,9 @@ def assemble(
         tensorrt: Native flavour only: TensorRT accelerator for the tensor models.
         parameters: Config parameters per model name, set over the template's (what an
             exporter measured, e.g. the summarizer's source budget and tokenizer hash).
-        engines: Portable flavour: engine and precision per tensor model, written as the
-            config parameters ``engine`` and ``precision`` that the Python-backend model reads.
+        engines: Portable flavour: engine, precision and static shapes per tensor model,
+            written as the config parameters that the Python-backend model reads
+            (:meth:`EngineChoice.parameters`).
     """
     instances = dict(instances or {})
     parameters = dict(parameters or {})
@@ -194,8 +192,8 @@ def assemble(
         for key, value in parameters.get(name, {}).items():
             config.parameters[key].string_value = value
         if name in engines and flavour is Flavour.PORTABLE:
-            config.parameters[ENGINE].string_value = engines[name].engine
-            config.parameters[PRECISION].string_value = engines[name].precision
+            for key, value in engines[name].parameters().items():
+                config.parameters[key].string_value = value
         write_config(config, config_file(repository, name))
         folders.append(target)
     return folders

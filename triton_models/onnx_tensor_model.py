@@ -21,7 +21,7 @@ import numpy as np
 import triton_python_backend_utils as pb_utils
 
 from contract.repository import GRAPH_FILE
-from contract.tensors import ENGINE, INTRA_OP_THREADS, PRECISION
+from contract.tensors import INTRA_OP_THREADS
 from triton_models.model_config import string_parameters, version_folder
 from triton_models.tensor_engines import EngineChoice, create_engine
 
@@ -62,8 +62,10 @@ class TritonPythonModel:
         """Open the graph and read the tensor specs from the model config.
 
         Optional config parameters: ``engine`` (``onnxruntime``, the default, or ``openvino``),
-        ``precision`` (``f32``, the default, or ``bf16``) and ``intra_op_threads``, the engine's
-        threads per instance (else ``CALLE_ORT_THREADS`` or 1: several instances share the cores).
+        ``precision`` (``f32``, the default, or ``bf16``), ``static_batch_sizes`` and
+        ``static_row_shapes`` (OpenVINO compiles for those shapes here, before the model is
+        ready) and ``intra_op_threads``, the engine's threads per instance (else
+        ``CALLE_ORT_THREADS`` or 1: several instances share the cores).
         """
         config = json.loads(args["model_config"])
         self.name = config["name"]
@@ -73,10 +75,7 @@ class TritonPythonModel:
         self.outputs = [TensorSpec.from_config(entry) for entry in config["output"]]
         parameters = string_parameters(config)
         threads = parameters.get(INTRA_OP_THREADS)
-        choice = EngineChoice(
-            parameters.get(ENGINE) or EngineChoice.engine,
-            parameters.get(PRECISION) or EngineChoice.precision,
-        )
+        choice = EngineChoice.from_parameters(parameters)
         # Not the config's default_model_filename: for the Python backend that names model.py.
         path = version_folder(args) / GRAPH_FILE
         self.engine = create_engine(

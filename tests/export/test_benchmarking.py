@@ -38,10 +38,13 @@ def test_graph_table() -> None:
 
 
 def test_unet_engine_table_lines_up_with_its_header() -> None:
-    row = UnetEngineRow("openvino/bf16", 1, 159.0, 318.0, 12.0, 89.0)
+    row = UnetEngineRow("openvino/bf16 static batches 2", 1, 159.0, 318.0, 12.0, 89.0)
     header, rule, line, note = format_unet_table([row]).splitlines()
-    assert header == "unet engine          threads   ms/step  vs PyTorch   GFLOP/s  of peak"
-    assert line == "openvino/bf16              1     159.0       2.00x      75.5      85%"
+    assert header == f"{'unet engine':37}threads   ms/step  vs PyTorch   GFLOP/s  of peak"
+    assert (
+        line
+        == f"{'openvino/bf16 static batches 2':37}      1     159.0       2.00x      75.5      85%"
+    )
     assert len(rule) == len(header) == len(line)
     assert note.startswith("guided step = 2 rows, 12.0 GFLOP")
 

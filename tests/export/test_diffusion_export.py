@@ -16,14 +16,16 @@ from transformers import AutoTokenizer
 from contract.repository import DIFFUSION, diffusion_pipeline, graph_file, version_dir
 from export.diffusion import (
     TOLERANCES,
+    DiffusionExport,
     UnsupportedPipelineError,
     check_diffusion_parity,
     export_diffusion,
     load_pipeline,
+    unet_static_shapes,
 )
 from export.diffusion_image_check import MIN_PSNR_DB, check_images
 from export.onnx_graph import graph_io
-from export.parity import ParityError, ParityResult, require_parity
+from export.parity import ParityError, require_parity
 from export.repository import configured_engines
 from triton_models.diffusion_pipeline import PipelineSpec
 from triton_models.tensor_engines import EngineChoice, cpu_has_bf16
@@ -42,13 +44,19 @@ def _unet_ops(repository: Path) -> set[str]:
 @pytest.fixture(scope="module")
 def openvino_export(
     diffusion_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Path, list[ParityResult]]:
-    """The tiny pipeline exported for OpenVINO float32, asking for the ORT fusion anyway."""
+) -> tuple[Path, DiffusionExport]:
+    """The tiny pipeline exported for OpenVINO float32 (static unet shapes decided as by
+    ``calle export``), asking for the ORT fusion anyway."""
     output = tmp_path_factory.mktemp("openvino")
-    results = export_diffusion(
-        diffusion_checkpoint, output, engines=OPENVINO_F32, fuse_attention=True, progress=False
+    exported = export_diffusion(
+        diffusion_checkpoint,
+        output,
+        engines=OPENVINO_F32,
+        fuse_attention=True,
+        unet_static_batches=None,
+        progress=False,
     )
-    return output, results
+    return output, exported
 
 
 def test_writes_graphs_and_runtime_files(diffusion_checkpoint: Path, tiny_repository: Path) -> None:
@@ -114,15 +122,25 @@ def test_graphs_match_pytorch_on_untraced_shapes(
         batches = {next(iter(case.shapes.values()))[0] for case in result.cases}
         assert {1, 3} <= batches  # traced with batch 2
     unet_shapes = [case.shapes["sample"][2:] for case in results[1].cases]
-    assert unet_shapes == [[8, 8], [4, 6]]  # traced at 8x8
+    assert unet_shapes == [[8, 8], [8, 8], [4, 6]]  # traced at 8x8
 
 
 def test_openvino_graphs_are_unfused_and_checked_on_openvino(
-    openvino_export: tuple[Path, list[ParityResult]],
+    openvino_export: tuple[Path, DiffusionExport],
 ) -> None:
-    repository, results = openvino_export
+    repository, exported = openvino_export
+    results = exported.parity
     require_parity(results)
-    assert [(r.graph, r.engine) for r in results] == [(g, "openvino/f32") for g in GRAPHS]
+    static_unet = "openvino/f32 static batches 1,2,4"  # the tiny unet: every size fits
+    assert [(r.graph, r.engine) for r in results] == [
+        ("text_encoder", "openvino/f32"),
+        ("unet", static_unet),
+        ("vae_decoder", "openvino/f32"),
+    ]
+    assert str(exported.engines["unet"]) == static_unet
+    assert exported.engines["unet"].static == unet_static_shapes(
+        PipelineSpec.load(diffusion_pipeline(repository)), (1, 2, 4)
+    )
     assert [r.tolerance for r in results] == [TOLERANCES[g][0] for g in GRAPHS]
     assert all(r.max_abs_diff < 1e-4 for r in results)
     # OpenVINO does not read com.microsoft ops: the fusion is skipped for it.
@@ -134,11 +152,11 @@ def test_served_images_match_diffusers_float32(
     engine: str,
     diffusion_checkpoint: Path,
     tiny_repository: Path,
-    openvino_export: tuple[Path, list[ParityResult]],
+    openvino_export: tuple[Path, DiffusionExport],
 ) -> None:
     pipeline = load_pipeline(diffusion_checkpoint)
-    if engine == "openvino":
-        repository, engines = openvino_export[0], OPENVINO_F32
+    if engine == "openvino":  # the static-shape unet among them
+        repository, engines = openvino_export[0], openvino_export[1].engines
     else:  # the tiny repository's graphs on float32 engines, whatever this CPU serves them on
         repository, engines = tiny_repository, ONNXRUNTIME_F32
     result = check_images(pipeline, repository, engines)
@@ -151,13 +169,19 @@ def test_served_images_match_diffusers_float32(
 def test_bf16_passes_its_tolerances_and_the_image_check(
     diffusion_checkpoint: Path, tmp_path: Path
 ) -> None:
-    results = export_diffusion(
-        diffusion_checkpoint, tmp_path, engines=OPENVINO_BF16, progress=False
+    exported = export_diffusion(
+        diffusion_checkpoint,
+        tmp_path,
+        engines=OPENVINO_BF16,
+        unet_static_batches=None,
+        progress=False,
     )
+    results = exported.parity
     require_parity(results)
+    assert exported.engines["unet"].static is not None
     assert [r.tolerance for r in results] == [TOLERANCES[g][2] for g in GRAPHS]
     assert any(r.max_abs_diff > 1e-5 for r in results)  # really computed in bf16
-    image = check_images(load_pipeline(diffusion_checkpoint), tmp_path, OPENVINO_BF16)
+    image = check_images(load_pipeline(diffusion_checkpoint), tmp_path, exported.engines)
     assert image.passed, image.failure()
 
 
@@ -213,7 +237,7 @@ def test_refuses_what_the_graphs_cannot_model(
 def test_fp16_keeps_float32_io_and_passes_its_tolerances(
     diffusion_checkpoint: Path, tiny_repository: Path, tmp_path
 ) -> None:
-    results = export_diffusion(diffusion_checkpoint, tmp_path, fp16=True, progress=False)
+    results = export_diffusion(diffusion_checkpoint, tmp_path, fp16=True, progress=False).parity
     require_parity(results)
     assert [r.tolerance for r in results] == [TOLERANCES[name][1] for name in GRAPHS]
     assert PipelineSpec.load(diffusion_pipeline(tmp_path)).dtype == "float16"

@@ -6,7 +6,12 @@ import logging
 
 import pytest
 
-from export.engines import EngineSelectionError, choose_engines
+from export.engines import (
+    EngineSelectionError,
+    choose_engines,
+    choose_static_batches,
+    parse_static_batches,
+)
 from export.repository import Flavour
 from triton_models.tensor_engines import EngineChoice
 
@@ -59,3 +64,41 @@ def test_requested_engines_win_over_the_defaults() -> None:
 def test_what_cannot_serve_is_refused(requested: dict[str, str], message: str) -> None:
     with pytest.raises(EngineSelectionError, match=message):
         choose_engines(requested, flavour=Flavour.PORTABLE, fp16=False, bf16_cpu=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "sizes"), [("auto", None), ("none", ()), ("4,1,2", (1, 2, 4)), (" 2 ", (2,))]
+)
+def test_static_batch_sizes_parse(text: str, sizes: tuple[int, ...] | None) -> None:
+    assert parse_static_batches(text) == sizes
+
+
+@pytest.mark.parametrize("text", ["", "1,x", "0,2"])
+def test_bad_static_batch_sizes_are_refused(text: str) -> None:
+    with pytest.raises(EngineSelectionError, match="static batch sizes must"):
+        parse_static_batches(text)
+
+
+@pytest.mark.parametrize(
+    ("choice", "weight_gib", "sizes"),
+    [
+        (OV_BF16, 0.1, (1, 2, 4)),  # the small preset: every size fits
+        (OV_BF16, 3.4, (1, 2)),  # SD 1.5 in bf16: two 1.7 GiB copies
+        (EngineChoice("openvino", "f32"), 3.4, (2,)),  # one 3.4 GiB copy
+        (EngineChoice("openvino", "f32"), 5.0, ()),
+        (F32, 0.1, ()),  # ONNX Runtime has no static compiles
+    ],
+)
+def test_auto_static_batches_fit_the_memory_budget(
+    choice: EngineChoice, weight_gib: float, sizes: tuple[int, ...]
+) -> None:
+    chosen, reason = choose_static_batches(None, choice, int(weight_gib * 2**30))
+    assert chosen == sizes
+    assert reason
+
+
+def test_asked_static_batches_win_and_need_openvino() -> None:
+    assert choose_static_batches((1, 8), OV_BF16, 10 << 30)[0] == (1, 8)
+    assert choose_static_batches((), OV_BF16, 1)[0] == ()
+    with pytest.raises(EngineSelectionError, match="static batch sizes need the openvino engine"):
+        choose_static_batches((2,), F32, 1)

@@ -45,7 +45,7 @@ def repository(source: DiffusionSource, tmp_path_factory: pytest.TempPathFactory
         default_scheduler="lcm",
         default_guidance_scale=1.0,
         progress=False,
-    )
+    ).parity
     require_parity(results)
     return output
 

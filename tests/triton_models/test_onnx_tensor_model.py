@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import logging
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -119,9 +120,15 @@ def _initialize(tensor_model: ModuleType, tmp_path: Path, **parameters: str):
     return instance
 
 
-@pytest.fixture(params=["onnxruntime", "openvino"])
+# OpenVINO compiled for rows of width 3 in batches of 1 and 2 (others: its dynamic compile).
+STATIC = {"static_batch_sizes": "1,2", "static_row_shapes": "x:3;t:"}
+
+
+@pytest.fixture(params=["onnxruntime", "openvino", "openvino-static"])
 def model(request: pytest.FixtureRequest, tensor_model: ModuleType, tmp_path: Path):
     """The model on each engine (float32); the batching behaviour must not depend on it."""
+    if request.param == "openvino-static":
+        return _initialize(tensor_model, tmp_path, engine="openvino", **STATIC)
     return _initialize(tensor_model, tmp_path, engine=request.param)
 
 
@@ -131,9 +138,10 @@ def test_the_config_picks_the_engine(tensor_model: ModuleType, tmp_path: Path) -
     assert isinstance(_initialize(tensor_model, tmp_path).engine, OnnxRuntimeEngine)
     model = _initialize(tensor_model, tmp_path, engine="openvino", precision="f32")
     assert isinstance(model.engine, OpenVinoEngine)
-    assert model.engine.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name() == "f32"
+    (compiled,) = model.engine.compiled_models()
+    assert compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name() == "f32"
     # Each Triton instance is a process of its own: pinned, they would all share the first core.
-    assert model.engine.compiled.get_property("ENABLE_CPU_PINNING") is False
+    assert compiled.get_property("ENABLE_CPU_PINNING") is False
     with pytest.raises(ValueError, match="engine must be one of onnxruntime, openvino"):
         _initialize(tensor_model, tmp_path, engine="tensorflow")
     with pytest.raises(ValueError, match="bf16 needs the openvino engine"):
@@ -149,9 +157,39 @@ def test_bf16_runs_in_bf16_or_refuses(tensor_model: ModuleType, tmp_path: Path) 
             _initialize(tensor_model, tmp_path, engine="openvino", precision="bf16")
         return
     model = _initialize(tensor_model, tmp_path, engine="openvino", precision="bf16")
-    assert model.engine.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name() == "bf16"
+    (compiled,) = model.engine.compiled_models()
+    assert compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name() == "bf16"
     (response,) = model.execute([_request(2, 3, 0.5)])
     np.testing.assert_allclose(response.outputs["y"], np.arange(6).reshape(2, 3) * 0.5, rtol=1e-2)
+
+
+def test_static_shapes_are_compiled_before_the_first_request(
+    tensor_model: ModuleType, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One compile per batch size at initialize; a batch of 5 runs as 2 + 2 + 1 on them."""
+    model = _initialize(tensor_model, tmp_path, engine="openvino", **STATIC)
+    compiled = model.engine.compiled_models()
+    assert [c.input("x").get_shape().to_string() for c in compiled] == ["[1,3]", "[2,3]"]
+    for c in compiled:
+        assert c.get_property("INFERENCE_PRECISION_HINT").get_type_name() == "f32"
+        assert c.get_property("ENABLE_CPU_PINNING") is False
+    requests = [_request(3, 3, 2.0), _request(2, 3, -1.0)]
+    for request, response in zip(requests, model.execute(requests), strict=True):
+        x, t = (tensor.as_numpy() for tensor in request.inputs())
+        np.testing.assert_array_equal(response.outputs["y"], x * t)
+    assert len(model.engine.compiled_models()) == 2  # no dynamic compile for these
+    with caplog.at_level(logging.WARNING, logger="triton_models.tensor_engines"):
+        (response,) = model.execute([_request(2, 5, 3.0)])
+    np.testing.assert_array_equal(response.outputs["y"], np.arange(10).reshape(2, 5) * 3.0)
+    assert len(model.engine.compiled_models()) == 3
+    assert "compiling for dynamic shapes" in caplog.text
+
+
+def test_static_shapes_need_openvino(tensor_model: ModuleType, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="static shapes need the openvino engine"):
+        _initialize(tensor_model, tmp_path, engine="onnxruntime", **STATIC)
+    with pytest.raises(ValueError, match="bad static shapes"):
+        _initialize(tensor_model, tmp_path, engine="openvino", static_batch_sizes="1,two")
 
 
 def _request(rows: int, width: int, scale: float) -> FakeRequest:
