@@ -6,6 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
+import pytest
+
 from contract.repository import DEFAULT_ROOT
 from export import command
 from export.onnx_graph import quiet_exporter_loggers
@@ -38,3 +40,19 @@ def test_exporter_loggers_are_quieted() -> None:
     quiet_exporter_loggers()
     levels = [logging.getLogger(name).level for name in names]
     assert levels == [logging.WARNING, logging.WARNING, logging.ERROR]
+
+
+def test_static_batches_for_onnxruntime_are_refused_before_exporting(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    output = str(tmp_path / "out")
+    asked = ["--engines", "unet=onnxruntime", "--unet-static-batches", "1,2"]
+    args = _parse(["export", "--output", output, *asked])
+    with caplog.at_level(logging.ERROR, logger="export.command"):
+        assert args.run(args) == 1
+    assert "unet: static batch sizes need the openvino engine" in caplog.text
+    assert not (tmp_path / "out").exists()  # refused before any version was staged
+    bad = _parse(["export", "--output", output, "--unet-static-batches", "x"])
+    with caplog.at_level(logging.ERROR, logger="export.command"):
+        assert bad.run(bad) == 1
+    assert "static batch sizes must be auto, none or sizes like 1,2,4" in caplog.text
