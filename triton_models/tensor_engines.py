@@ -13,8 +13,9 @@ that the compiled model does not report is an error, never a quiet fallback.
 OpenVINO can also compile the graph for fixed input shapes (:class:`StaticShapes`), one
 compiled model per batch size: on the small unet a guided step took 104.6 ms static against
 139.6 ms with dynamic shapes (bf16, one thread; README "Image path"). A batch the batcher forms
-runs on the smallest compiled size that holds it, padded, or in chunks of the largest; other
-shapes (another image size) run on a dynamic compile made the first time one arrives.
+runs on the largest compiled sizes that fit it, only a remainder below the smallest size padded
+(:meth:`StaticShapes.plan`); other shapes (another image size) run on a dynamic compile made
+the first time one arrives.
 """
 
 from __future__ import annotations
