@@ -52,6 +52,7 @@ def test_portable_compute_models_share_the_cpu_cores(tiny_repository: Path) -> N
     summarizer = read_config(tiny_repository / "summarizer" / "config.pbtxt")
     assert list(summarizer.dynamic_batching.preferred_batch_size) == [4]
     assert summarizer.dynamic_batching.max_queue_delay_microseconds == 50_000
+    assert summarizer.max_batch_size == 4  # a queued burst goes out 4 at a time, never 8
     parameters = {k: v.string_value for k, v in summarizer.parameters.items()}
     assert parameters["max_source_tokens"] == "512"
     assert len(parameters["tokenizer_sha256"]) == 64
@@ -93,6 +94,7 @@ def test_native_flavour_uses_onnxruntime_on_gpus(repository_copy: Path) -> None:
     assert {g.kind for g in summarizer.instance_group} == {mc.ModelInstanceGroup.KIND_GPU}
     assert list(summarizer.dynamic_batching.preferred_batch_size) == []
     assert summarizer.dynamic_batching.max_queue_delay_microseconds == 20_000
+    assert summarizer.max_batch_size == 8
     unet = read_config(repository_copy / "unet" / "config.pbtxt")
     assert list(unet.dynamic_batching.preferred_batch_size) == [8, 16]
     for name in ("summarizer", *TENSOR_MODELS):
