@@ -99,7 +99,19 @@ def test_a_refused_cors_preflight_is_in_the_error_schema(client):
     )
 
     assert response.status_code == 400  # answered by CORS, outside the request-id middleware
-    assert response.json()["error"]["code"] == "cors_refused"
+    error = response.json()["error"]
+    assert error["code"] == "cors_refused"
+    assert error["request_id"] == response.headers["x-request-id"] != "-"
+
+
+def test_a_cors_preflight_answers_with_a_request_id(client):
+    preflight = {"Origin": "http://allowed.example", "Access-Control-Request-Method": "POST"}
+    chosen = client.options("/v1/summaries", headers={**preflight, "X-Request-ID": "room-42.a"})
+    made = client.options("/v1/summaries", headers={**preflight, "X-Request-ID": "no spaces"})
+
+    assert chosen.status_code == 200
+    assert chosen.headers["x-request-id"] == "room-42.a"
+    assert made.headers["x-request-id"] not in ("no spaces", "-")
 
 
 def test_cors_is_closed_by_default(fake_gateway: FakeGateway):
