@@ -37,6 +37,8 @@ class SourceTokenizer:
     """
 
     def __init__(self, path: Path, *, budget: int | None = None) -> None:
+        self.path = path
+        self._budget_override = budget
         data = path.read_bytes()
         tokenizer = Tokenizer.from_str(data.decode("utf-8"))
         if budget is None:
@@ -51,6 +53,18 @@ class SourceTokenizer:
         self._tokenizer = tokenizer
         # The summarizer's ``tokenizer_sha256`` parameter is the same digest of the same file.
         self.digest = hashlib.sha256(data).hexdigest()
+
+    def reread(self) -> SourceTokenizer | None:
+        """The tokenizer the file now holds, when it is no longer this one (a new export).
+
+        Raises:
+            OSError: The file cannot be read.
+            ValueError: It is not an exported summarizer tokenizer.
+            Exception: ``tokenizers`` cannot parse it (it raises plain ``Exception``).
+        """
+        if hashlib.sha256(self.path.read_bytes()).hexdigest() == self.digest:
+            return None
+        return SourceTokenizer(self.path, budget=self._budget_override)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Tokens per text, without special tokens (what ``select_dialogue`` counts)."""

@@ -281,7 +281,8 @@ class TokenizerMismatchError(TritonUnavailableError):
             "같은 export의 tokenizer.json을 사용하세요.",
             f"The gateway's summarizer tokenizer (sha256 {gateway_digest[:12]}) differs from the "
             f"one Triton's summarizer was exported with ({served[:12]}): point "
-            "CALLE_SUMMARIZER_TOKENIZER at that export's summarizer/1/tokenizer.json.",
+            "CALLE_SUMMARIZER_TOKENIZER at that export's summarizer/1/tokenizer.json (each "
+            "readiness check re-reads the file).",
             details=[
                 {
                     "model": "summarizer",

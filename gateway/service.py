@@ -116,6 +116,33 @@ class CalleService:
         """The tokenizer chats are trimmed with (its digest must match the summarizer's)."""
         return self._tokenizer
 
+    def reload_tokenizer(self) -> bool:
+        """Take the tokenizer file's new contents, when a new export replaced it.
+
+        The file sits behind the export's ``current`` link, so a new export changes it under a
+        running gateway; readiness calls this when the summarizer's tokenizer is not ours, so
+        that a gateway follows a new export without a restart. A file that cannot be read or
+        parsed (an export midway) keeps the tokenizer in use. True when the tokenizer changed.
+        """
+        try:
+            fresh = self._tokenizer.reread()
+        except Exception as exc:  # tokenizers raises plain Exception on a file it cannot parse
+            logger.warning(
+                "summarizer tokenizer %s not reloaded: %s", self._tokenizer.path, type(exc).__name__
+            )
+            return False
+        if fresh is None:
+            return False
+        logger.info(
+            "summarizer tokenizer reloaded from %s: sha256 %s -> %s (budget %d tokens)",
+            fresh.path,
+            self._tokenizer.digest[:12],
+            fresh.digest[:12],
+            fresh.budget,
+        )
+        self._tokenizer = fresh
+        return True
+
     @property
     def image_sizes(self) -> ImageSizes:
         """The picture sizes the served diffusion model takes."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -33,16 +35,18 @@ async def readyz(service: Service, backend: ModelBackend) -> ReadyResponse:
 
     The models are summarizer and diffusion; 503 lists those not ready. The summarizer must
     also have been exported with the tokenizer the gateway trims chats with (same SHA-256):
-    otherwise the budget the gateway counts in is not the summarizer's.
+    otherwise the budget the gateway counts in is not the summarizer's. On a mismatch the
+    gateway first re-reads its tokenizer file, which a new export replaces.
     """
     ready = await backend.readiness(timeout_s=READINESS_TIMEOUT_S)
     if not all(ready.values()):
         waiting = [{"model": name, "ready": False} for name, ok in ready.items() if not ok]
         raise TritonUnavailableError(details=waiting)
-    ours = service.tokenizer.digest
     served = await backend.summarizer_tokenizer_digest(timeout_s=READINESS_TIMEOUT_S)
-    if served != ours:
-        raise TokenizerMismatchError(ours, served)
+    if served != service.tokenizer.digest:
+        await asyncio.to_thread(service.reload_tokenizer)
+    if served != service.tokenizer.digest:
+        raise TokenizerMismatchError(service.tokenizer.digest, served)
     return ReadyResponse(models=ready)
 
 

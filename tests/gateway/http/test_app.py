@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from gateway.dialogue import SourceTokenizer
 from gateway.http.app import create_app
 from gateway.settings import GatewaySettings
-from tests.gateway.fakes import FakeBackend
+from tests.gateway.fakes import FakeBackend, write_word_tokenizer
 from tests.gateway.http.conftest import FakeGateway
 
 MESSAGES = [
@@ -47,6 +47,27 @@ def test_ready_when_the_backend_is_and_its_summarizer_has_our_tokenizer(
     assert ready.json()["models"] == {"summarizer": True, "diffusion": True}
     assert other.status_code == 503
     assert other.json()["error"]["code"] == "tokenizer_mismatch"
+
+
+def test_readiness_follows_a_new_export_of_the_tokenizer_without_a_restart(
+    fake_gateway: FakeGateway, tmp_path
+):
+    path = write_word_tokenizer(tmp_path / "tokenizer.json", budget=10_000)
+    new_export = SourceTokenizer(write_word_tokenizer(tmp_path / "new.json", budget=300))
+    client = fake_gateway(
+        FakeBackend(tokenizer_digest=new_export.digest), summarizer_tokenizer=path
+    )
+    service = client.app.state.service
+
+    before = client.get("/readyz")  # Triton already serves the new export; the file is old
+    path.write_bytes(b"{ half-written")
+    midway = client.get("/readyz")
+    path.write_bytes(new_export.path.read_bytes())
+    after = client.get("/readyz")
+
+    assert before.json()["error"]["code"] == midway.json()["error"]["code"] == "tokenizer_mismatch"
+    assert (before.status_code, midway.status_code, after.status_code) == (503, 503, 200)
+    assert (service.tokenizer.digest, service.tokenizer.budget) == (new_export.digest, 300)
 
 
 def test_a_backend_that_is_not_ready_makes_requests_503_without_running_them(
