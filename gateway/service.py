@@ -116,13 +116,13 @@ class CalleService:
         """The tokenizer chats are trimmed with (its digest must match the summarizer's)."""
         return self._tokenizer
 
-    def reload_tokenizer(self) -> bool:
+    def reload_tokenizer(self) -> None:
         """Take the tokenizer file's new contents, when a new export replaced it.
 
         The file sits behind the export's ``current`` link, so a new export changes it under a
         running gateway; readiness calls this when the summarizer's tokenizer is not ours, so
         that a gateway follows a new export without a restart. A file that cannot be read or
-        parsed (an export midway) keeps the tokenizer in use. True when the tokenizer changed.
+        parsed (an export midway) keeps the tokenizer in use.
         """
         try:
             fresh = self._tokenizer.reread()
@@ -130,9 +130,9 @@ class CalleService:
             logger.warning(
                 "summarizer tokenizer %s not reloaded: %s", self._tokenizer.path, type(exc).__name__
             )
-            return False
+            return
         if fresh is None:
-            return False
+            return
         logger.info(
             "summarizer tokenizer reloaded from %s: sha256 %s -> %s (budget %d tokens)",
             fresh.path,
@@ -141,7 +141,6 @@ class CalleService:
             fresh.budget,
         )
         self._tokenizer = fresh
-        return True
 
     @property
     def image_sizes(self) -> ImageSizes:
