@@ -17,8 +17,6 @@ import logging
 import os
 import random
 import shutil
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -28,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from portpicker import pick_unused_port
 
 from calle.triton import SHM_DIR, process_group, tritonserver_child
+from loadtest.benchmark.servers import Endpoint, ServerError, our_stack
 
 log = logging.getLogger(__name__)
 
@@ -213,63 +211,46 @@ def check(result: SoakResult, args: argparse.Namespace) -> list[str]:
     return failures
 
 
-def _serve(args: argparse.Namespace, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    http_port = pick_unused_port()
-    command = [str(Path(sys.executable).with_name("calle")), "serve"]
-    command += ["--repository", str(args.repository), "--http-port", str(http_port)]
-    for flag in ("--grpc-port", "--triton-http-port", "--triton-grpc-port"):
-        command += [flag, str(pick_unused_port())]
-    command += ["--triton-metrics-port", str(pick_unused_port())]
-    with log_path.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    return process, f"http://127.0.0.1:{http_port}"
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"calle serve exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).is_success:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(1)
-    raise SystemExit(f"calle serve not ready after {timeout_s:.0f} s")
-
-
 def run_soak(args: argparse.Namespace) -> int:
     """``calle soak``: start ``calle serve``, load it, sample it, judge it."""
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    process, url = _serve(args, args.output.with_suffix(".serve.log"))
+    log_dir = args.output.with_name(f"{args.output.stem}-logs")
     result = SoakResult(minutes=args.minutes)
     try:
-        _wait_ready(url, process, args.ready_timeout_s)
-        load = Load(url, args.threads, args.seed)
-        started = time.monotonic()
-        load.start()
-        end = started + args.minutes * 60
-        while time.monotonic() < end:
-            result.samples.append(sample(process.pid, started))
-            time.sleep(min(args.sample_s, max(end - time.monotonic(), 0)))
-        load.stop()
-        result.samples.append(sample(process.pid, started))
-        result.requests = dict(sorted(load.counts.items()))
-        result.server_errors = sum(
-            n for key, n in load.counts.items() if key.split()[-1].startswith("5")
-        )
-        result.growth = _growth(result.samples)
-        result.failures = check(result, args)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(120)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        with our_stack(
+            args.repository,
+            log_dir,
+            ready_timeout_s=args.ready_timeout_s,
+            keep_settings=True,
+        ) as stack:
+            _soak(stack, args, result)
+    except ServerError as exc:
+        raise SystemExit(str(exc)) from exc
     args.output.write_text(json.dumps(asdict(result), indent=2, ensure_ascii=False) + "\n")
     _print_report(result, args.output)
     return 1 if result.failures else 0
+
+
+def _soak(stack: Endpoint, args: argparse.Namespace, result: SoakResult) -> None:
+    """Load ``stack`` for ``args.minutes``, sampling its processes; fill in ``result``."""
+    (serve_pid,) = stack.pids
+    load = Load(stack.url, args.threads, args.seed)
+    started = time.monotonic()
+    load.start()
+    end = started + args.minutes * 60
+    try:
+        while time.monotonic() < end:
+            result.samples.append(sample(serve_pid, started))
+            time.sleep(min(args.sample_s, max(end - time.monotonic(), 0)))
+    finally:
+        load.stop()
+    result.samples.append(sample(serve_pid, started))
+    result.requests = dict(sorted(load.counts.items()))
+    result.server_errors = sum(
+        n for key, n in load.counts.items() if key.split()[-1].startswith("5")
+    )
+    result.growth = _growth(result.samples)
+    result.failures = check(result, args)
 
 
 def _print_report(result: SoakResult, output: Path) -> None:

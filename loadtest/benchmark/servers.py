@@ -183,13 +183,25 @@ def baseline_server(
 
 @contextlib.contextmanager
 def our_stack(
-    repository: Path, log_dir: Path, *, ready_timeout_s: float = 600.0
+    repository: Path,
+    log_dir: Path,
+    *,
+    ready_timeout_s: float = 600.0,
+    keep_settings: bool = False,
 ) -> Iterator[Endpoint]:
     """``calle serve`` on ``repository``: Triton and the gateway in front of it.
 
     Started as the command a user runs (``calle`` sits above ``loadtest``, so the benchmark
     does not reach into its Python API), configured as Kubernetes configures the gateway, with
     ``CALLE_*`` variables, and with flags for the ports. Triton's log goes to its own file.
+
+    Args:
+        repository: The exported model repository.
+        log_dir: Where ``gateway.log`` and ``tritonserver.log`` go.
+        ready_timeout_s: How long ``/readyz`` may take to answer 200.
+        keep_settings: Keep this process's ``CALLE_*`` settings (``calle soak`` soaks the
+            stack as its user configured it); by default the stack runs on its defaults
+            (:func:`clean_environment`), as the benchmark compares defaults.
     """
     ports = {
         flag: pick_unused_port()
@@ -208,7 +220,7 @@ def our_stack(
         str(repository),
     ]
     command += [str(part) for flag, port in ports.items() for part in (flag, port)]
-    env = clean_environment() | {
+    env = (dict(os.environ) if keep_settings else clean_environment()) | {
         "CALLE_TRITON_LOG_FILE": str(log_dir / "tritonserver.log"),
         "CALLE_TRITON_EXIT_TIMEOUT_S": "5",
         "CALLE_TRITON_STARTUP_TIMEOUT_S": str(ready_timeout_s),
