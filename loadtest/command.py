@@ -219,6 +219,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
     ``benchmark.png`` and every point's Locust reports into the output folder.
     """
     from export.pipeline import ExportError
+    from loadtest.benchmark.host import format_host
     from loadtest.benchmark.open_loop import Objectives
     from loadtest.benchmark.report import format_table, write_chart
     from loadtest.benchmark.runner import BenchmarkOptions, run_benchmark
@@ -251,7 +252,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
         logger.error("benchmark failed: %s", exc)
         return 1
     write_chart(report, output / "benchmark.png")
-    sys.stdout.write(format_table(report) + "\n")
+    sys.stdout.write(format_host(report.settings["host"]) + "\n" + format_table(report) + "\n")
     logger.info("results: %s, chart: %s", output / "results.json", output / "benchmark.png")
     return 0
 

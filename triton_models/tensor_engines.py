@@ -337,7 +337,7 @@ def cpu_has_bf16() -> bool:
     try:
         return "BF16" in _openvino_capabilities()
     except ImportError:
-        return bool(set(_cpu_flags()) & set(BF16_CPU_FLAGS))
+        return bool(set(cpu_flags()) & set(BF16_CPU_FLAGS))
 
 
 def _openvino_capabilities() -> list[str]:
@@ -347,7 +347,8 @@ def _openvino_capabilities() -> list[str]:
     return list(ov.Core().get_property("CPU", device.capabilities))
 
 
-def _cpu_flags() -> list[str]:
+def cpu_flags() -> list[str]:
+    """This CPU's ``/proc/cpuinfo`` flags (none where the file is missing)."""
     try:
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
     except OSError:
@@ -364,5 +365,5 @@ def cpu_description() -> str:
         capabilities = ", ".join(_openvino_capabilities())
     except ImportError:
         capabilities = "OpenVINO not installed"
-    flags = [flag for flag in _cpu_flags() if flag in BF16_CPU_FLAGS] or ["no bf16 flags"]
+    flags = [flag for flag in cpu_flags() if flag in BF16_CPU_FLAGS] or ["no bf16 flags"]
     return f"OpenVINO CPU capabilities: {capabilities}; cpuinfo: {', '.join(flags)}"

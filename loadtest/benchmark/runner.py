@@ -25,6 +25,7 @@ import httpx
 from export.pipeline import ExportOptions, is_current, run_export
 from loadtest.benchmark.cpu import CpuMeter
 from loadtest.benchmark.gateway_stages import mean_stage_seconds, scrape_stages
+from loadtest.benchmark.host import describe_host
 from loadtest.benchmark.open_loop import DEFAULT_OBJECTIVES, Objectives, run_open_loop
 from loadtest.benchmark.reference import measure_reference
 from loadtest.benchmark.report import BASELINE, OURS, BenchmarkReport, Point
@@ -214,6 +215,7 @@ def _settings(options: BenchmarkOptions, repository: Path, checkpoints: Path) ->
         "systems": list(options.systems),
         "cpus": os.cpu_count(),
         "machine": platform.platform(),
+        "host": describe_host(repository),
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
